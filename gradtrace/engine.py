@@ -1,0 +1,421 @@
+"""The scalar autograd engine: `Value` and the chain rule.
+
+Every number in a computation is a `Value`. Each operation creates a new
+`Value` that remembers the values it was computed from (`_prev`, a tuple in
+operand order), the name of the operation (`_op`) and its local chain-rule
+step (`_backward`). `backward()` then walks that graph from the output back to
+the inputs.
+
+Each operation is one short method, its backward rule sitting right under its
+forward rule. A backward rule receives the gradient of the node it belongs to
+(`g`, that is ∂f/∂out) and adds `local gradient × g` into each child. It
+captures the children, never its own output node, so the graph holds no
+reference cycles and is freed as soon as the last reference to it goes.
+
+Domain edges (log of 0, 0 to a negative power, overflow in exp, ...) give IEEE
+results the way NumPy does (inf, -inf or nan), never an exception and never a
+complex number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from numbers import Real
+
+__all__ = ["CONSTANT", "Value", "scope"]
+
+#: The `_op` of a leaf that gradtrace made from a plain number (the `2` in `2 * a`).
+CONSTANT = "const"
+
+_INF = math.inf
+_NAN = math.nan
+
+# The scope path that new values are recorded in; see `scope()`.
+_current_scope: tuple[str, ...] = ()
+
+
+def _leaf_backward(g: float) -> None:
+    """A leaf has no children: its backward step does nothing."""
+
+
+class Value:
+    """A scalar that records the operations applied to it.
+
+    Attributes:
+        data: The forward value (a float).
+        grad: ∂f/∂self after `f.backward()`; starts at 0.0.
+        label: A name for figures and trace tables (may be empty).
+        _prev: The children this value was computed from, in operand order.
+        _op: The operation that made this value (`""` for an input leaf,
+            `"const"` for a number gradtrace wrapped for you).
+        _backward: The local chain-rule step; called with this node's gradient.
+        _scope: The `scope()` names that were open when this value was made.
+
+    Example:
+        >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+        >>> c = a * b + a
+        >>> c.backward()
+        >>> (c.data, a.grad, b.grad)
+        (-4.0, -2.0, 2.0)
+    """
+
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "_backward", "_scope")
+
+    data: float
+    grad: float
+    label: str
+    _prev: tuple[Value, ...]
+    _op: str
+    _backward: Callable[[float], None]
+    _scope: tuple[str, ...]
+
+    def __init__(
+        self,
+        data: float,
+        label: str = "",
+        _prev: tuple[Value, ...] = (),
+        _op: str = "",
+    ) -> None:
+        self.data = data if type(data) is float else _to_float(data, "Value data")
+        self.grad = 0.0
+        self.label = label
+        self._prev = _prev
+        self._op = _op
+        self._backward = _leaf_backward
+        self._scope = _current_scope
+
+    def __repr__(self) -> str:
+        name = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{name})"
+
+    # -- arithmetic ---------------------------------------------------------
+
+    def __add__(self, other: Value | float) -> Value:
+        other = _as_value(other)
+        if other is NotImplemented:
+            return NotImplemented
+        out = Value(self.data + other.data, "", (self, other), "+")
+
+        def _backward(g: float) -> None:  # ∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1
+            self.grad += g
+            other.grad += g
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other: Value | float) -> Value:
+        other = _as_value(other)
+        if other is NotImplemented:
+            return NotImplemented
+        out = Value(self.data * other.data, "", (self, other), "*")
+
+        def _backward(g: float) -> None:  # ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
+            self.grad += other.data * g
+            other.grad += self.data * g
+
+        out._backward = _backward
+        return out
+
+    def __sub__(self, other: Value | float) -> Value:
+        other = _as_value(other)
+        if other is NotImplemented:
+            return NotImplemented
+        out = Value(self.data - other.data, "", (self, other), "-")
+
+        def _backward(g: float) -> None:  # ∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1
+            self.grad += g
+            other.grad -= g
+
+        out._backward = _backward
+        return out
+
+    def __truediv__(self, other: Value | float) -> Value:
+        other = _as_value(other)
+        if other is NotImplemented:
+            return NotImplemented
+        out = Value(_div(self.data, other.data), "", (self, other), "/")
+
+        def _backward(g: float) -> None:  # ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
+            self.grad += _div(g, other.data)
+            other.grad -= _div(self.data * g, other.data * other.data)
+
+        out._backward = _backward
+        return out
+
+    def __neg__(self) -> Value:
+        out = Value(-self.data, "", (self,), "neg")
+
+        def _backward(g: float) -> None:  # ∂(−a)/∂a = −1
+            self.grad -= g
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, other: Value | float) -> Value:
+        if isinstance(other, Value):
+            return self._pow_value(other)
+        n = _exponent(other)
+        if n is NotImplemented:
+            return NotImplemented
+        out = Value(_pow(self.data, n), "", (self,), _power_op(n))
+
+        def _backward(g: float) -> None:  # ∂(aⁿ)/∂a = n·aⁿ⁻¹
+            if n != 0:  # a⁰ is constant, even at a = 0
+                self.grad += n * _pow(self.data, n - 1) * g
+
+        out._backward = _backward
+        return out
+
+    def _pow_value(self, other: Value) -> Value:
+        """`a ** b` with a `Value` exponent: both base and exponent get gradients."""
+        out = Value(_pow(self.data, other.data), "", (self, other), "**")
+        result = out.data
+
+        def _backward(g: float) -> None:  # ∂(aᵇ)/∂a = b·aᵇ⁻¹, ∂(aᵇ)/∂b = aᵇ·ln a
+            b = other.data
+            if b != 0:
+                self.grad += b * _pow(self.data, b - 1) * g
+            if result != 0:  # aᵇ·ln a → 0 as a → 0⁺
+                other.grad += result * _log(self.data) * g
+
+        out._backward = _backward
+        return out
+
+    # Reflected forms: `2 * a`, `1 - a`, `1 / a`, `2 ** a`, `3 + a`.
+
+    def __radd__(self, other: float) -> Value:
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other + self
+
+    def __rmul__(self, other: float) -> Value:
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other * self
+
+    def __rsub__(self, other: float) -> Value:
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other - self
+
+    def __rtruediv__(self, other: float) -> Value:
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other / self
+
+    def __rpow__(self, other: float) -> Value:
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other._pow_value(self)
+
+    # -- functions ----------------------------------------------------------
+
+    def exp(self) -> Value:
+        """eˣ."""
+        out = Value(_exp(self.data), "", (self,), "exp")
+        result = out.data
+
+        def _backward(g: float) -> None:  # ∂eᵃ/∂a = eᵃ, the output itself
+            self.grad += result * g
+
+        out._backward = _backward
+        return out
+
+    def log(self) -> Value:
+        """The natural logarithm ln x (−inf at 0, nan below)."""
+        out = Value(_log(self.data), "", (self,), "log")
+
+        def _backward(g: float) -> None:  # ∂ln a/∂a = 1/a
+            self.grad += _div(g, self.data)
+
+        out._backward = _backward
+        return out
+
+    def relu(self) -> Value:
+        """max(0, x); nan stays nan."""
+        x = self.data
+        out = Value(x if x > 0 or x != x else 0.0, "", (self,), "relu")
+
+        def _backward(g: float) -> None:  # 1 where a > 0, else 0
+            if x > 0:
+                self.grad += g
+            elif x != x:
+                self.grad += _NAN
+
+        out._backward = _backward
+        return out
+
+    def tanh(self) -> Value:
+        """The hyperbolic tangent."""
+        out = Value(math.tanh(self.data), "", (self,), "tanh")
+        t = out.data
+
+        def _backward(g: float) -> None:  # ∂tanh a/∂a = 1 − tanh²a
+            self.grad += (1.0 - t * t) * g
+
+        out._backward = _backward
+        return out
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1 / (1 + e⁻ˣ) as one node (`figures.figure1` builds it from primitives)."""
+        x = self.data
+        if x >= 0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:  # the same value, without overflowing exp(-x) for very negative x
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        out = Value(s, "", (self,), "sigmoid")
+
+        def _backward(g: float) -> None:  # ∂σ(a)/∂a = σ(a)·(1 − σ(a))
+            self.grad += s * (1.0 - s) * g
+
+        out._backward = _backward
+        return out
+
+    # -- backward pass --------------------------------------------------------
+
+    def backward(self) -> None:
+        """Compute ∂self/∂v for every value `v` this one was computed from.
+
+        Seeds this value's gradient with 1.0 (∂f/∂f = 1), then calls each node's
+        local step in reverse topological order, so a node's gradient is complete
+        before it is passed on. Gradients add up (`+=`): a node used in several
+        places receives the sum over every path.
+
+        Intermediate nodes are reset first, so they hold exactly this pass's
+        gradient. Leaves (inputs and parameters) are not: like a framework's leaf
+        `.grad`, they accumulate across calls until you zero them, so calling
+        `backward()` twice gives them exactly twice the gradient.
+        """
+        order = self.topological_order()
+        for node in order:
+            if node._prev:
+                node.grad = 0.0
+        if self._prev:
+            self.grad = 1.0
+        else:
+            self.grad += 1.0
+        for node in reversed(order):
+            if node._prev:
+                node._backward(node.grad)
+
+    def topological_order(self) -> list[Value]:
+        """Every value this one depends on (itself included), children before parents.
+
+        Depth-first, children visited in operand order, iterative (so a chain of
+        a million nodes needs no recursion). The same graph always gives the same
+        order.
+        """
+        order: list[Value] = []
+        seen = {id(self)}
+        stack: list[tuple[Value, Iterator[Value]]] = [(self, iter(self._prev))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(child._prev)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+        return order
+
+
+@contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Record the values made inside the block as one named group.
+
+    Exporters draw a scope as a labelled cluster and can collapse it into a
+    single node. Scopes nest.
+
+    Example:
+        >>> x = Value(0.5, "x")
+        >>> with scope("σ"):
+        ...     y = 1 / (1 + (-x).exp())
+        >>> y._scope
+        ('σ',)
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"scope name must be a str, got {type(name).__name__}")
+    global _current_scope
+    outer = _current_scope
+    _current_scope = (*outer, name)
+    try:
+        yield
+    finally:
+        _current_scope = outer
+
+
+# -- helpers: conversions and IEEE-style float math ---------------------------
+
+
+def _to_float(x: object, what: str) -> float:
+    """`x` as a float, if it is a real number (int, float, numpy scalar, ...)."""
+    if isinstance(x, Real):
+        return float(x)
+    raise TypeError(f"{what} must be a real number, got {type(x).__name__}")
+
+
+def _as_value(x: object) -> Value:
+    """`x` itself if it is a `Value`; a constant leaf if it is a number."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, Real):
+        return Value(float(x), "", (), CONSTANT)
+    return NotImplemented
+
+
+def _exponent(n: object) -> float:
+    """A plain-number exponent, kept as an int when it is a whole number."""
+    if isinstance(n, Real):
+        f = float(n)
+        return int(f) if f.is_integer() else f
+    return NotImplemented
+
+
+_power_ops: dict[float, str] = {}
+
+
+def _power_op(n: float) -> str:
+    """The `_op` name of `a ** n`: `"**2"`, `"**-1"`, `"**0.5"` (made once per exponent)."""
+    op = _power_ops.get(n)
+    if op is None:
+        op = _power_ops[n] = f"**{n!r}"
+    return op
+
+
+def _div(x: float, y: float) -> float:
+    """x / y, with IEEE results for a zero divisor."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x == 0 or x != x:
+            return _NAN
+        return math.copysign(_INF, x) * math.copysign(1.0, y)
+
+
+def _exp(x: float) -> float:
+    """eˣ, inf on overflow."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _INF
+
+
+def _log(x: float) -> float:
+    """ln x, −inf at 0 and nan for negative numbers."""
+    if x > 0:
+        return math.log(x)
+    return -_INF if x == 0 else _NAN
+
+
+def _pow(x: float, n: float) -> float:
+    """xⁿ for floats, IEEE-style: inf or nan where Python would raise or go complex."""
+    try:
+        return math.pow(x, n)
+    except ValueError:  # 0 to a negative power, or a negative base to a fraction
+        if x == 0:
+            odd = float(n).is_integer() and int(n) % 2 == 1
+            return math.copysign(_INF, x) if odd else _INF
+        return _NAN
+    except OverflowError:
+        odd = float(n).is_integer() and int(n) % 2 == 1
+        return -_INF if x < 0 and odd else _INF

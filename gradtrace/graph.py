@@ -1,0 +1,186 @@
+"""`trace()`: a frozen snapshot of a computational graph, the one thing exporters read.
+
+The engine's `Value`s are live objects; a `Graph` is a plain record of them at
+one moment: every node with a stable integer id, its label, operation, forward
+value, gradient, children and role, in a deterministic topological order
+(children before parents, children in the order the operation received them).
+
+`trace()` is duck-typed: anything with `data`, `grad` and `_prev` (and, when
+present, `_op`, `label` and `_scope`) can be traced, so a graph built with
+micrograd's `Value` exports too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from gradtrace.engine import CONSTANT
+
+__all__ = ["Graph", "Node", "Role", "as_graph", "trace"]
+
+Role = Literal["input", "parameter", "constant", "intermediate", "output"]
+
+
+@dataclass(frozen=True)
+class Node:
+    """One value of a traced graph.
+
+    Attributes:
+        id: Its position in the graph's topological order (0, 1, 2, ...).
+        label: The label the user gave it (`""` if none).
+        op: The operation that made it (`""` for a leaf, `"const"` for a
+            wrapped number, otherwise `"+"`, `"*"`, `"**2"`, `"exp"`, ...).
+        data: The forward value.
+        grad: The gradient ∂f/∂node at the time of tracing.
+        children: The ids of the nodes it was computed from, in operand order.
+        role: `"input"`, `"parameter"`, `"constant"`, `"intermediate"` or `"output"`.
+        scope: The names of the `scope()` blocks it was made in, outermost first.
+    """
+
+    id: int
+    label: str
+    op: str
+    data: float
+    grad: float
+    children: tuple[int, ...]
+    role: Role
+    scope: tuple[str, ...] = ()
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs, parameters and constants (nodes with no children)."""
+        return not self.children
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A frozen snapshot of a computational graph.
+
+    Attributes:
+        nodes: Every node, in topological order; `nodes[i].id == i`.
+        roots: The ids of the outputs the graph was traced from.
+    """
+
+    nodes: tuple[Node, ...]
+    roots: tuple[int, ...]
+    _parents: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parents: list[list[int]] = [[] for _ in self.nodes]
+        for node in self.nodes:
+            for child in dict.fromkeys(node.children):  # a * a is one edge to a
+                parents[child].append(node.id)
+        object.__setattr__(self, "_parents", tuple(tuple(p) for p in parents))
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __getitem__(self, node_id: int) -> Node:
+        return self.nodes[node_id]
+
+    def parents(self, node_id: int) -> tuple[int, ...]:
+        """The ids of the nodes computed from `node_id`, in topological order."""
+        return self._parents[node_id]
+
+    def labelled(self, label: str) -> Node:
+        """The first node with this label (raises `KeyError` if there is none)."""
+        for node in self.nodes:
+            if node.label == label:
+                return node
+        raise KeyError(f"no node is labelled {label!r}")
+
+
+def trace(*roots: Any, parameters: Iterable[Any] = ()) -> Graph:
+    """Take a snapshot of the graph that produced `roots`.
+
+    Args:
+        *roots: One or more output values (gradtrace `Value`s, or anything with
+            `data`, `grad` and `_prev`).
+        parameters: Leaves to mark with the role `"parameter"` (a model's
+            weights, say); other leaves are `"input"`, or `"constant"` when
+            gradtrace wrapped a plain number for them.
+
+    Returns:
+        The `Graph`, nodes in deterministic topological order.
+
+    Example:
+        >>> from gradtrace import Value
+        >>> a = Value(2.0, "a")
+        >>> g = trace(a * a + 1)
+        >>> [(n.id, n.op, n.children, n.role) for n in g]
+        [(0, '', (), 'input'), (1, '*', (0, 0), 'intermediate'), (2, 'const', (), 'constant'), (3, '+', (1, 2), 'output')]
+    """
+    if not roots:
+        raise TypeError("trace() needs at least one root value")
+    for root in roots:
+        if not all(hasattr(root, name) for name in ("data", "grad", "_prev")):
+            raise TypeError(
+                f"cannot trace a {type(root).__name__}: it needs data, grad and _prev like a Value"
+            )
+    order = _topological_order(roots)
+    ids = {id(v): i for i, v in enumerate(order)}
+    root_ids = tuple(dict.fromkeys(ids[id(r)] for r in roots))
+    param_ids = {id(p) for p in parameters}
+    nodes = tuple(
+        Node(
+            id=i,
+            label=str(getattr(v, "label", "") or ""),
+            op=str(getattr(v, "_op", "") or ""),
+            data=float(v.data),
+            grad=float(v.grad),
+            children=tuple(ids[id(c)] for c in v._prev),
+            role=_role(v, i in root_ids, id(v) in param_ids),
+            scope=tuple(getattr(v, "_scope", ()) or ()),
+        )
+        for i, v in enumerate(order)
+    )
+    return Graph(nodes=nodes, roots=root_ids)
+
+
+def as_graph(graph_or_root: Any) -> Graph:
+    """`graph_or_root` itself if it is a `Graph`, otherwise `trace(graph_or_root)`.
+
+    Every exporter accepts either, so `to_dot(f)` and `to_dot(trace(f))` agree.
+    """
+    return graph_or_root if isinstance(graph_or_root, Graph) else trace(graph_or_root)
+
+
+def _role(value: Any, is_root: bool, is_parameter: bool) -> Role:
+    if is_root:
+        return "output"
+    if value._prev:
+        return "intermediate"
+    if is_parameter:
+        return "parameter"
+    return "constant" if getattr(value, "_op", "") == CONSTANT else "input"
+
+
+def _topological_order(roots: Iterable[Any]) -> list[Any]:
+    """Children before parents, children in operand order, roots in the order given.
+
+    Iterative depth-first search; `_prev` may be a tuple, list or (as in
+    micrograd) a set, in which case its order is whatever Python gives.
+    """
+    order: list[Any] = []
+    seen: set[int] = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root._prev))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(child._prev)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
