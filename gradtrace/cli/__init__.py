@@ -1,0 +1,268 @@
+"""The `gradtrace` command: `gradtrace export FILE.py` and `gradtrace train`.
+
+The command is thin: it parses arguments and calls the same public functions a
+notebook user calls (`trace`, `to_dot`, `render`, `to_markdown`, `train`, ...).
+Each subcommand's code is imported only when that subcommand runs, so
+`gradtrace --help` starts without loading NumPy, Graphviz or matplotlib.
+
+Exit status: 0 on success; 1 when the input or the environment is at fault (a
+missing file, an exception in the user's file, Graphviz not installed, ...),
+with one line on stderr naming the problem and the fix; 2 for a command line
+that cannot be parsed; 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from gradtrace.cli.common import CommandError, UserCodeError
+from gradtrace.errors import GradtraceError
+
+__all__ = ["FORMATS", "build_parser", "main"]
+
+#: The formats of `gradtrace export`, in the order they are written: flag → help.
+FORMATS: dict[str, str] = {
+    "svg": "the graph as an SVG figure (needs Graphviz)",
+    "png": "the graph as a PNG image (needs Graphviz)",
+    "pdf": "the graph as a PDF (needs Graphviz)",
+    "dot": "the graph as Graphviz DOT source",
+    "md": "the trace table in Markdown",
+    "tex": "the trace table in LaTeX (booktabs)",
+    "csv": "the trace table as CSV",
+    "html": "the live demo page: sliders, gradients, step-through backward",
+    "json": "the graph as JSON (the gradtrace.graph schema)",
+}
+
+_EXPORT_EXAMPLES = """\
+examples:
+  gradtrace export expr.py                 expr.svg next to expr.py
+  gradtrace export expr.py --svg --md      expr.svg and expr.md
+  gradtrace export expr.py -o figure.png   one file, format from its suffix
+  gradtrace export expr.py --pdf --tex -o build/
+  gradtrace export net.py --root loss --collapse σ --theme print --svg
+
+FILE runs like `python FILE.py`. Its module-level Values that feed no other
+module-level Value are the roots; with several, pick one with --root NAME.
+Unlabelled Values are labelled after their variables (w1 → w₁). backward() is
+run on the root unless the graph already has gradients or --no-backward is
+given; with --all-roots, gradients are left as FILE computed them.
+"""
+
+_TRAIN_EXAMPLES = """\
+examples:
+  gradtrace train                          SPEC's classifier: LinearLayer(2, 4) on four_blobs
+  gradtrace train --data spiral --hidden 16,16 --epochs 300
+  gradtrace train --plot results.svg       also write results-loss.svg and results-regions.svg
+
+Prints the results table (Markdown) on stdout. The progress bar goes to stderr,
+only when stdout and stderr are terminals and --quiet is not given.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors are one line naming the fix."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = f"run '{self.prog} --help' for the options"
+        if message.startswith("unrecognized arguments") and self.prog.endswith("export"):
+            hint = "the formats are " + " ".join(f"--{f}" for f in FORMATS) + f"; {hint}"
+        raise CommandError(f"{message}; {hint}", status=2)
+
+
+def _whole(low: int, high: int | None = None) -> Any:
+    """An argparse type: a whole number from `low` (to `high`)."""
+    what = f"a whole number from {low} to {high}" if high is not None else f"a whole number ≥ {low}"
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if n < low or (high is not None and n > high):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return n
+
+    parse.__name__ = what
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return x
+
+
+def _layer_sizes(text: str) -> tuple[int, ...]:
+    """`"16,16"` → `(16, 16)`; `""` or `"none"` → `()` (no hidden layer)."""
+    if text.strip().lower() in ("", "none", "0"):
+        return ()
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of layer sizes like 16,16 (or 'none' for no hidden layer)"
+        )
+    return sizes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `gradtrace` argument parser, with its `export` and `train` subcommands."""
+    from gradtrace import __version__
+
+    parser = _Parser(
+        prog="gradtrace",
+        description="Draw, tabulate and explain scalar autograd graphs; train the demo classifier.",
+        epilog="examples:\n  gradtrace export expr.py --svg --md\n  gradtrace train --quiet\n\n"
+        "Run 'gradtrace COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gradtrace {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+
+    export = commands.add_parser(
+        "export",
+        help="run FILE.py and export the graph it builds (SVG, PNG, PDF, DOT, tables, HTML, JSON)",
+        description="Run FILE.py and export the computational graph it builds.",
+        epilog=_EXPORT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("file", metavar="FILE.py", help="a Python file that builds Values")
+    formats = export.add_argument_group("formats (several allowed; default --svg)")
+    for name, meaning in FORMATS.items():
+        formats.add_argument(f"--{name}", action="store_true", help=meaning)
+    out = export.add_argument_group("where")
+    out.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="a file (one format; its suffix picks the format if no flag does) or an existing "
+        "folder (default: next to FILE, named after it)",
+    )
+    which = out.add_mutually_exclusive_group()
+    which.add_argument("--root", metavar="NAME", help="export the graph of the variable NAME")
+    which.add_argument("--all-roots", action="store_true", help="export every root in one graph")
+    what = export.add_argument_group("what")
+    what.add_argument(
+        "--no-backward", action="store_true", help="do not run backward() before exporting"
+    )
+    what.add_argument(
+        "--plain-labels",
+        action="store_true",
+        help="label values with their variable names as written (w1, not w₁)",
+    )
+    look = export.add_argument_group("look (passed to the exporters)")
+    look.add_argument(
+        "--precision", type=_whole(0, 15), metavar="N", help="decimals shown (default 4)"
+    )
+    look.add_argument(
+        "--rankdir", choices=("LR", "RL", "TB", "BT"), help="graph direction (default LR)"
+    )
+    look.add_argument(
+        "--theme", choices=("light", "print", "dark"), help="figure colours (default light)"
+    )
+    look.add_argument(
+        "--all-nodes",
+        action="store_true",
+        help="trace tables list every node, not only the labelled ones",
+    )
+    look.add_argument(
+        "--max-nodes",
+        type=_whole(1),
+        metavar="N",
+        help="refuse to lay out figures with more values than N (default 1000)",
+    )
+    look.add_argument(
+        "--collapse",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="draw the values made in `with scope(SCOPE):` as one node (repeatable)",
+    )
+    export.set_defaults(command_module="gradtrace.cli.run_export")
+
+    train = commands.add_parser(
+        "train",
+        help="train the demo classifier and print its results table",
+        description="Train a classifier on a small 2-D data set and print SPEC §3's results table.",
+        epilog=_TRAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument(
+        "--data",
+        choices=("four_blobs", "spiral", "moons"),
+        default="four_blobs",
+        help="the data set (default four_blobs)",
+    )
+    train.add_argument(
+        "--hidden",
+        type=_layer_sizes,
+        metavar="SIZES",
+        help="hidden layer sizes, e.g. 16,16 (default: none for four_blobs, 16,16 otherwise)",
+    )
+    train.add_argument("--lr", type=_positive_float, default=1.0, help="learning rate (1.0)")
+    train.add_argument(
+        "--epochs", type=_whole(1), default=500, metavar="N", help="iterations (500)"
+    )
+    train.add_argument("--seed", type=int, metavar="N", help="seed for the model's weights")
+    train.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="write the loss curve and decision regions: PATH.svg → PATH-loss.svg, "
+        "PATH-regions.svg (.svg or .png)",
+    )
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(command_module="gradtrace.cli.run_train")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `gradtrace` command and return its exit status.
+
+    Args:
+        argv: The arguments after the program name (default: `sys.argv[1:]`).
+
+    Example:
+        >>> main(["--version"])  # doctest: +SKIP
+        gradtrace 0.1.0
+        0
+    """
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help and --version
+            return e.code if isinstance(e.code, int) else 0
+        if args.command is None:
+            parser.print_usage(sys.stderr)
+            raise CommandError("choose a command: export or train", status=2)
+        import importlib
+
+        return int(importlib.import_module(args.command_module).run(args))
+    except UserCodeError as e:
+        sys.stderr.write(e.traceback_text)
+        _report(str(e))
+        return e.status
+    except CommandError as e:
+        _report(str(e))
+        return e.status
+    except GradtraceError as e:
+        _report(str(e))
+        return 1
+    except KeyboardInterrupt:
+        _report("interrupted")
+        return 130
+
+
+def _report(message: str) -> None:
+    """Print `message` as one line on stderr."""
+    one_line = " ".join(message.split())
+    print(f"gradtrace: error: {one_line}", file=sys.stderr)

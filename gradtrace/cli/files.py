@@ -1,0 +1,154 @@
+"""Where the outputs go, checked before anything runs, and written all-or-nothing.
+
+`check_source()` and `plan_outputs()` validate the command line before the
+user's file runs. `write_all()` stages every output as a temporary file in its
+own folder and renames them into place only when all are staged, so an error
+never leaves a half-written file (and, short of a crash between two renames,
+never a half-written set).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from gradtrace.cli.common import CommandError
+
+__all__ = ["SUFFIXES", "check_source", "check_writable", "plan_outputs", "write_all"]
+
+#: File suffixes that name a format (for `-o figure.png` without a format flag).
+SUFFIXES: dict[str, str] = {
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".md": "md",
+    ".tex": "tex",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+}
+
+
+def check_source(name: str) -> Path:
+    """The user's file as a `Path`, if it is an existing `.py` file."""
+    path = Path(name)
+    if not path.exists():
+        raise CommandError(f"{name} does not exist; check the path (and the current folder)")
+    if path.is_dir():
+        raise CommandError(f"{name} is a folder; give the Python file inside it that builds Values")
+    if path.suffix != ".py":
+        raise CommandError(
+            f"{name} is not a .py file; export runs a Python file that builds Values"
+        )
+    return path
+
+
+def plan_outputs(
+    source: Path, formats: Sequence[str], output: str | None
+) -> tuple[list[str], dict[str, Path]]:
+    """The formats to write and the file each goes to.
+
+    Args:
+        source: The user's file (outputs default to its folder and stem).
+        formats: The format flags given (may be empty).
+        output: The `-o` argument: a file (one format) or an existing folder.
+
+    Returns:
+        `(formats, paths)`: with no format flag, the format comes from the
+        suffix of `-o` or defaults to SVG.
+    """
+    known = ", ".join(sorted(SUFFIXES))
+    if output is None:
+        formats = list(formats) or ["svg"]
+        return formats, {f: source.with_suffix(f".{f}") for f in formats}
+    out = Path(output)
+    if out.is_dir():
+        formats = list(formats) or ["svg"]
+        return formats, {f: out / f"{source.stem}.{f}" for f in formats}
+    wants_folder = output.endswith(("/", os.sep)) or len(formats) > 1
+    if not formats and not wants_folder:
+        if out.suffix.lower() not in SUFFIXES:
+            raise CommandError(
+                f"unknown format {out.suffix or '(no suffix)'!r} in -o {output}; "
+                f"end the file name in one of {known}, or give a format flag like --svg"
+            )
+        formats = [SUFFIXES[out.suffix.lower()]]
+    if wants_folder or not out.suffix:
+        if out.exists():
+            raise CommandError(
+                f"-o {output} is not a folder; several formats need an existing folder"
+            )
+        raise CommandError(
+            f"output folder {output} does not exist; create it first (mkdir -p {output}) "
+            "or give a file name with a suffix"
+        )
+    fmt = formats[0] if formats else "svg"
+    if SUFFIXES.get(out.suffix.lower()) != fmt:
+        raise CommandError(
+            f"-o {output} does not end in .{fmt} but the format is --{fmt}; "
+            f"name the file {out.with_suffix('.' + fmt).name} or drop the flag"
+        )
+    parent = out.parent
+    if not parent.is_dir():
+        raise CommandError(
+            f"output folder {parent} does not exist; create it first (mkdir -p {parent})"
+        )
+    return [fmt], {fmt: out}
+
+
+def check_writable(paths: Sequence[Path]) -> None:
+    """Fail early if an output cannot be written (a folder in its place, no permission)."""
+    for path in paths:
+        if path.is_dir():
+            raise CommandError(f"{path} is a folder; remove it or choose another name with -o")
+    for folder in dict.fromkeys(p.parent for p in paths):
+        try:
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".gradtrace-", suffix=".probe")
+        except OSError as e:
+            raise CommandError(
+                f"cannot write to folder {folder} ({e.strerror}); choose a writable one with -o"
+            ) from None
+        os.close(fd)
+        os.unlink(probe)
+
+
+def write_all(contents: dict[Path, bytes]) -> None:
+    """Write every file or none: stage each in its folder, then rename them all into place."""
+    mode = _file_mode()
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in contents.items():
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, mode)
+    except BaseException as e:
+        for tmp, _ in staged:
+            _unlink(tmp)
+        if isinstance(e, OSError):
+            raise CommandError(
+                f"cannot write {e.filename or 'an output'} ({e.strerror}); nothing was written, "
+                "free some space or choose another folder with -o"
+            ) from None
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+
+
+def _file_mode() -> int:
+    """The permissions a new file gets under the current umask (mkstemp uses 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

@@ -1,0 +1,131 @@
+"""`gradtrace export FILE.py`: run the file, find its graph, write the formats asked for.
+
+The order is what makes the command safe: check the command line and the output
+folders, run the user's file, pick the root, run `backward()`, produce every
+output in memory, and only then write them all (`files.write_all`). Any error
+before the last step leaves the disk untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gradtrace.cli import FORMATS
+from gradtrace.cli.common import CommandError
+from gradtrace.cli.files import check_source, check_writable, plan_outputs, write_all
+from gradtrace.cli.userfile import (
+    find_roots,
+    has_gradients,
+    module_values,
+    name_values,
+    run_file,
+)
+from gradtrace.errors import GraphTooLargeError
+from gradtrace.graph import Graph, trace
+
+__all__ = ["run"]
+
+_IMAGES = ("svg", "png", "pdf")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out `gradtrace export` for parsed arguments; returns the exit status."""
+    source = check_source(args.file)
+    formats, targets = plan_outputs(source, [f for f in FORMATS if getattr(args, f)], args.output)
+    check_writable(list(targets.values()))
+
+    values = module_values(run_file(source))
+    if not values:
+        raise CommandError(
+            f"no Value found in {source}; bind your expression to a module-level variable, "
+            "e.g. f = (w * x).tanh()"
+        )
+    roots = _choose_roots(source, values, args)
+    name_values(values, plain=args.plain_labels)
+    if len(roots) == 1 and not args.no_backward and not has_gradients(roots):
+        roots[0].backward()
+    graph = trace(*roots)
+
+    contents = {targets[f]: _produce(f, graph, args) for f in formats}
+    write_all(contents)
+    for path in contents:
+        print(path)
+    return 0
+
+
+def _choose_roots(source: Path, values: dict[str, Any], args: argparse.Namespace) -> list[Any]:
+    """The value(s) to export: `--root NAME`, every root, or the only one."""
+    if args.root is not None:
+        if args.root not in values:
+            raise CommandError(
+                f"--root {args.root}: {source} has no module-level Value called {args.root!r}; "
+                f"choose one of {', '.join(values)}"
+            )
+        return [values[args.root]]
+    roots = find_roots(values)
+    if args.all_roots or len(roots) == 1:
+        return list(roots.values())
+    raise CommandError(
+        f"{source} has {len(roots)} roots ({', '.join(roots)}); pick one with --root NAME "
+        "or export them together with --all-roots"
+    )
+
+
+def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
+    """One output, in memory. Exporters are imported only when their format is asked for."""
+    look = _given(precision=args.precision, rankdir=args.rankdir, theme=args.theme)
+    if args.collapse:
+        look["collapse"] = tuple(args.collapse)
+    tables = _given(precision=args.precision, all_nodes=args.all_nodes or None)
+    if fmt in _IMAGES:
+        return _render(fmt, graph, look, args.max_nodes)
+    if fmt == "dot":
+        from gradtrace.export.dot import to_dot
+
+        text = to_dot(graph, **look)
+    elif fmt == "md":
+        from gradtrace.export.table import to_markdown
+
+        text = to_markdown(graph, **tables)
+    elif fmt == "tex":
+        from gradtrace.export.table import to_latex
+
+        text = to_latex(graph, **tables)
+    elif fmt == "csv":
+        from gradtrace.export.table import to_csv
+
+        text = to_csv(graph, **tables)
+    elif fmt == "html":
+        from gradtrace.export.widget import to_html
+
+        text = to_html(graph, **_given(precision=args.precision))
+    else:
+        from gradtrace.export.json import to_json
+
+        text = to_json(graph)
+    return text.encode("utf-8")
+
+
+def _render(fmt: str, graph: Graph, look: dict[str, Any], max_nodes: int | None) -> bytes:
+    """An image of the graph (via `render`, into a private folder, read back as bytes)."""
+    from gradtrace.export.render import render
+
+    limit = _given(max_nodes=max_nodes)
+    with tempfile.TemporaryDirectory(prefix="gradtrace-") as folder:
+        try:
+            path = render(graph, Path(folder) / f"graph.{fmt}", **limit, **look)
+        except GraphTooLargeError as e:
+            raise CommandError(
+                f"the graph has {e.n_nodes} values, more than --max-nodes {e.max_nodes}; "
+                "raise --max-nodes, fold scopes with --collapse SCOPE, or export "
+                "--dot, --md or --json, which have no limit"
+            ) from None
+        return Path(path).read_bytes()
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options the user set (None means: the exporter's own default)."""
+    return {k: v for k, v in options.items() if v is not None}
