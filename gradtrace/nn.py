@@ -1,0 +1,269 @@
+"""A small neural-network layer on top of `Value`: layers, softmax and the loss.
+
+Everything here works on plain Python lists of `Value`s, one row per sample:
+a batch `x` is a list of rows, `model(x)` returns one row of logits per
+sample, `softmax` turns each row into probabilities and `cross_entropy_loss`
+reduces them to one `Value` whose `backward()` fills every parameter's `grad`.
+
+Two choices keep training quick without hiding anything from a figure:
+
+- A neuron's weighted sum `x₀w₀ + x₁w₁ + …` is one fused `"dot"` node and a
+  softmax denominator is one `"sum"` node, each with its own exact backward
+  rule, instead of a chain of binary `*` and `+` nodes.
+- Softmax subtracts each row's maximum before `exp`, so logits of ±1000 give
+  finite probabilities, loss and gradients (see `softmax` for why the
+  gradient stays exact).
+
+Randomness never comes from global state: each layer draws its weights from
+its own `random.Random`, made from an explicit seed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from itertools import pairwise
+from numbers import Integral
+
+from gradtrace.engine import CONSTANT, Value
+
+__all__ = ["EPSILON", "MLP", "LinearLayer", "Module", "cross_entropy_loss", "softmax"]
+
+#: Added to the true class's probability inside the log, against log(0).
+EPSILON = 1e-6
+
+#: Input rows may hold plain numbers or `Value`s.
+Row = Sequence[float] | Sequence[Value]
+
+_ACTIVATIONS = ("relu", "tanh")
+
+
+class Module:
+    """Anything with parameters: gives `parameters()` and `zero_grad()`.
+
+    Subclasses override `parameters()` and `__call__`.
+    """
+
+    def parameters(self) -> list[Value]:
+        """Every trainable `Value` of the module, in a fixed order."""
+        return []
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every parameter to 0.0 (before a new `backward()`)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def __call__(self, x: Sequence[Row]) -> list[list[Value]]:
+        """Map a batch of input rows to a batch of output rows."""
+        raise NotImplementedError
+
+
+class LinearLayer(Module):
+    """A fully connected layer: `out[j] = Σᵢ x[i]·w[i][j] + b[j]`.
+
+    Args:
+        nin: Inputs per sample.
+        nout: Outputs per sample.
+        seed: Seeds the layer's own `random.Random` (or pass a `random.Random`
+            to share one generator between layers). The same seed gives the same
+            weights on every run and machine.
+        name: Prefix for the parameters' labels (`"w[0][1]"` becomes
+            `"{name}.w[0][1]"`), so layers of an `MLP` can be told apart in figures.
+
+    Attributes:
+        w: `w[i][j]`, the weight from input `i` to output `j`, drawn uniformly
+            from [−1, 1].
+        b: `b[j]`, the bias of output `j`, starting at 0.
+
+    Example:
+        >>> layer = LinearLayer(2, 3, seed=1)
+        >>> [[round(v.data, 4) for v in row] for row in layer([[0.0, 0.0]])]
+        [[0.0, 0.0, 0.0]]
+    """
+
+    def __init__(
+        self, nin: int, nout: int, *, seed: int | random.Random = 0, name: str = ""
+    ) -> None:
+        if not (_is_count(nin) and _is_count(nout)):
+            raise ValueError(
+                f"LinearLayer sizes must be positive integers, got nin={nin!r}, nout={nout!r}"
+            )
+        rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+        prefix = f"{name}." if name else ""
+        self.nin = nin
+        self.nout = nout
+        self.w = [
+            [Value(rng.uniform(-1.0, 1.0), f"{prefix}w[{i}][{j}]") for j in range(nout)]
+            for i in range(nin)
+        ]
+        self.b = [Value(0.0, f"{prefix}b[{j}]") for j in range(nout)]
+        # Column j of w, interleaved with a row's inputs by `__call__`.
+        self._columns = [[self.w[i][j] for i in range(nin)] for j in range(nout)]
+
+    def __repr__(self) -> str:
+        return f"LinearLayer({self.nin}, {self.nout})"
+
+    def parameters(self) -> list[Value]:
+        """The weights row by row (`w[0][0]`, `w[0][1]`, …), then the biases."""
+        return [v for row in self.w for v in row] + self.b
+
+    def __call__(self, x: Sequence[Row]) -> list[list[Value]]:
+        """One row of `nout` outputs for each row of `nin` inputs.
+
+        Plain numbers in `x` become input leaves; pass `Value`s to reuse the same
+        leaves across calls (as `train` does).
+        """
+        out = []
+        for n, row in enumerate(x):
+            if len(row) != self.nin:
+                raise ValueError(
+                    f"{self!r} expects rows of {self.nin} numbers, but row {n} has {len(row)}"
+                )
+            xs = [v if isinstance(v, Value) else Value(v) for v in row]
+            out.append([_dot(xs, col) + b for col, b in zip(self._columns, self.b, strict=True)])
+        return out
+
+
+class MLP(Module):
+    """A multi-layer perceptron: `LinearLayer`s with an activation between them.
+
+    The last layer has no activation: its outputs are logits for `softmax`.
+
+    Args:
+        nin: Inputs per sample.
+        hidden_sizes: The width of each hidden layer, e.g. `[16, 16]`.
+        nout: Outputs (classes) per sample.
+        activation: `"relu"` or `"tanh"`, applied after every hidden layer.
+        seed: Seeds one `random.Random` that all layers draw from in turn.
+
+    Example:
+        >>> model = MLP(2, [8], 3, activation="tanh", seed=0)
+        >>> model
+        MLP(2, [8], 3, activation='tanh')
+        >>> len(model.parameters())
+        51
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        hidden_sizes: Sequence[int],
+        nout: int,
+        *,
+        activation: str = "relu",
+        seed: int | random.Random = 0,
+    ) -> None:
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; use 'relu' or 'tanh'")
+        rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+        sizes = [nin, *hidden_sizes, nout]
+        self.nin = nin
+        self.nout = nout
+        self.hidden_sizes = list(hidden_sizes)
+        self.activation = activation
+        self.layers = [
+            LinearLayer(a, b, seed=rng, name=f"layer{k}")
+            for k, (a, b) in enumerate(pairwise(sizes), start=1)
+        ]
+
+    def __repr__(self) -> str:
+        return f"MLP({self.nin}, {self.hidden_sizes}, {self.nout}, activation={self.activation!r})"
+
+    def parameters(self) -> list[Value]:
+        """The parameters of every layer, first layer first."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __call__(self, x: Sequence[Row]) -> list[list[Value]]:
+        """One row of `nout` logits for each row of `nin` inputs."""
+        h: Sequence[Row] = x
+        for layer in self.layers[:-1]:
+            if self.activation == "relu":
+                h = [[v.relu() for v in row] for row in layer(h)]
+            else:
+                h = [[v.tanh() for v in row] for row in layer(h)]
+        return self.layers[-1](h)
+
+
+def softmax(logits: Sequence[Sequence[Value]]) -> list[list[Value]]:
+    """Turn each row of logits into probabilities that sum to 1.
+
+    `softmax(z)ⱼ = exp(zⱼ − m) / Σₖ exp(zₖ − m)` with `m = max(z)`. Subtracting
+    the row's maximum keeps every `exp` in [0, 1], so logits of ±1000 give
+    finite probabilities instead of `inf / inf`.
+
+    `m` enters the graph as a plain constant (labelled `max`), yet the gradient
+    with respect to the logits is still exact: softmax does not change when the
+    same number is subtracted from every logit, so ∂softmax/∂m = 0, and the
+    term that `m`'s own dependence on the logits would add to the chain rule is
+    multiplied by that zero.
+
+    Each row is built from one `-`, one `exp` and one `/` per logit and a single
+    fused `"sum"` for the denominator.
+    """
+    probs = []
+    for row in logits:
+        m = Value(max(z.data for z in row), "max", (), CONSTANT)
+        exps = [(z - m).exp() for z in row]
+        total = _sum(exps)
+        probs.append([e / total for e in exps])
+    return probs
+
+
+def cross_entropy_loss(
+    probs: Sequence[Sequence[Value]], y: Sequence[int], *, epsilon: float = EPSILON
+) -> Value:
+    """The mean negative log-likelihood of the true classes.
+
+    `loss = −(1/n) Σₙ log(probs[n][y[n]] + ε)`, with `ε = 1e-6` by default, so a
+    probability of exactly 0 gives a large but finite loss (−log ε ≈ 13.8) and a
+    finite gradient.
+
+    Args:
+        probs: One row of class probabilities per sample (from `softmax`).
+        y: The true class of each sample, an integer in `range(len(row))`.
+        epsilon: Added to the probability inside the log.
+
+    Raises:
+        ValueError: `probs` and `y` differ in length, are empty, or a label is
+            not a valid class index.
+    """
+    n = len(probs)
+    if n == 0:
+        raise ValueError("cross_entropy_loss needs at least one sample; got empty probs")
+    if len(y) != n:
+        raise ValueError(f"cross_entropy_loss got {n} rows of probabilities but {len(y)} labels")
+    eps = Value(epsilon, "ε", (), CONSTANT)
+    terms = []
+    for k, (row, label) in enumerate(zip(probs, y, strict=True)):
+        if not (_is_index(label) and label < len(row)):
+            raise ValueError(
+                f"label {label!r} of sample {k} is not a class index in range({len(row)})"
+            )
+        terms.append((row[label] + eps).log())
+    return -(_sum(terms) / n)
+
+
+def _dot(a: Sequence[Value], b: Sequence[Value]) -> Value:
+    """Σ aᵢ·bᵢ as one fused `"dot"` node."""
+    out = a[0] * b[0]
+    for ai, bi in zip(a[1:], b[1:], strict=True):
+        out = out + ai * bi
+    return out
+
+
+def _sum(terms: Sequence[Value]) -> Value:
+    """Σ terms as one fused `"sum"` node."""
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
+def _is_count(n: object) -> bool:
+    """True for a positive integer (not a bool)."""
+    return not isinstance(n, bool) and isinstance(n, Integral) and int(n) > 0
+
+
+def _is_index(n: object) -> bool:
+    """True for a non-negative integer (not a bool), numpy integers included."""
+    return not isinstance(n, bool) and isinstance(n, Integral) and int(n) >= 0

@@ -1,0 +1,178 @@
+"""Training a classifier by gradient descent, as in the original write-up.
+
+Each iteration runs the whole batch forward (`model(x)`, `softmax`,
+`cross_entropy_loss`), zeroes the gradients, calls `loss.backward()` and moves
+every parameter a step against its gradient: `p.data -= lr * p.grad`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+
+from gradtrace.engine import Value
+from gradtrace.nn import Module, Row, _is_index, cross_entropy_loss, softmax
+
+__all__ = ["History", "TrainingDivergedError", "accuracy", "predict", "train"]
+
+#: Called after every iteration with (iteration, loss, accuracy); iteration counts from 1.
+Callback = Callable[[int, float, float], object]
+
+
+class TrainingDivergedError(ValueError):
+    """The loss became nan or infinite: the learning rate is too large for this model."""
+
+
+@dataclass
+class History:
+    """What `train` recorded, one entry per iteration.
+
+    Attributes:
+        loss: The loss of each iteration's forward pass (before its update).
+        accuracy: The fraction of samples classified correctly by that same forward pass.
+        lr: The learning rate used.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: float = 1.0
+
+    @property
+    def iterations(self) -> int:
+        """How many iterations ran."""
+        return len(self.loss)
+
+    @property
+    def final_loss(self) -> float:
+        """The loss of the last iteration (nan if none ran)."""
+        return self.loss[-1] if self.loss else math.nan
+
+    @property
+    def final_accuracy(self) -> float:
+        """The accuracy of the last iteration (nan if none ran)."""
+        return self.accuracy[-1] if self.accuracy else math.nan
+
+
+def train(
+    x: Sequence[Sequence[float]],
+    y: Sequence[int],
+    model: Module,
+    *,
+    lr: float = 1.0,
+    epochs: int = 500,
+    callback: Callback | None = None,
+) -> History:
+    """Train `model` on `(x, y)` with full-batch gradient descent (SPEC §3).
+
+    Every iteration: `probs = softmax(model(x))`, `loss = cross_entropy_loss(probs,
+    y)`, `model.zero_grad()`, `loss.backward()`, then `p.data -= lr * p.grad` for
+    every parameter. The model is changed in place.
+
+    Args:
+        x: One row of input numbers per sample.
+        y: The class of each sample, an integer in `range(nout)`.
+        model: The classifier, e.g. `LinearLayer(2, 4)`; its outputs are logits.
+        lr: The learning rate.
+        epochs: How many iterations to run (each one sees the whole batch).
+        callback: Called after each iteration as `callback(iteration, loss,
+            accuracy)`, with `iteration` counting from 1; hang a progress bar
+            on it.
+
+    Returns:
+        The `History` of loss and accuracy, one entry per iteration. Its
+        `final_loss` and `final_accuracy` are those of the last iteration.
+
+    Raises:
+        ValueError: Empty data, `x` and `y` of different lengths, rows of the
+            wrong width, or a label that is not a class of the model.
+        TrainingDivergedError: The loss became nan or infinite (a `ValueError`
+            too); the message names the iteration.
+
+    Example:
+        >>> from gradtrace import LinearLayer, four_blobs
+        >>> x, y = four_blobs()
+        >>> history = train(x, y, LinearLayer(2, 4), epochs=50)
+        >>> history.iterations
+        50
+    """
+    _check_data(x, y, lr, epochs)
+    # The inputs become leaves once, not once per iteration.
+    xs: list[Row] = [[Value(float(v)) for v in row] for row in x]
+    labels = [int(label) for label in y]
+    params = model.parameters()
+    history = History(lr=float(lr))
+    for iteration in range(1, epochs + 1):
+        logits = model(xs)
+        loss = cross_entropy_loss(softmax(logits), labels)
+        if not math.isfinite(loss.data):
+            raise TrainingDivergedError(
+                f"the loss became {loss.data} at iteration {iteration} of {epochs}; "
+                f"try a smaller learning rate than lr={lr}"
+            )
+        acc = accuracy(logits, labels)
+        model.zero_grad()
+        loss.backward()
+        for p in params:
+            p.data -= lr * p.grad
+        history.loss.append(loss.data)
+        history.accuracy.append(acc)
+        if callback is not None:
+            callback(iteration, loss.data, acc)
+    return history
+
+
+def predict(model: Module, x: Sequence[Sequence[float]]) -> list[int]:
+    """The class the model picks for each row of `x` (its largest output)."""
+    return [_argmax(row) for row in model(x)]
+
+
+def accuracy(outputs: Sequence[Sequence[Value]], y: Sequence[int]) -> float:
+    """The fraction of rows whose largest output is at the true label's position.
+
+    `outputs` may be logits or probabilities (softmax keeps the order). Ties
+    go to the first largest output.
+    """
+    if len(outputs) != len(y):
+        raise ValueError(f"accuracy got {len(outputs)} rows but {len(y)} labels")
+    if not y:
+        raise ValueError("accuracy needs at least one sample")
+    hits = sum(_argmax(row) == label for row, label in zip(outputs, y, strict=True))
+    return hits / len(y)
+
+
+def _argmax(row: Sequence[Value]) -> int:
+    best = 0
+    for j in range(1, len(row)):
+        if row[j].data > row[best].data:
+            best = j
+    return best
+
+
+def _check_data(x: Sequence[Sequence[float]], y: Sequence[int], lr: float, epochs: int) -> None:
+    """Clear errors for data that cannot be trained on, before anything changes."""
+    if len(x) == 0:
+        raise ValueError("train needs at least one sample; x is empty")
+    if len(x) != len(y):
+        raise ValueError(
+            f"x has {len(x)} samples but y has {len(y)} labels; give one label per row"
+        )
+    width = len(x[0])
+    for n, row in enumerate(x):
+        if len(row) != width:
+            raise ValueError(f"row {n} of x has {len(row)} numbers, row 0 has {width}")
+        if not all(isinstance(v, Real) for v in row):
+            raise ValueError(f"row {n} of x holds something that is not a number: {list(row)!r}")
+    for n, label in enumerate(y):
+        if not _is_index(label):
+            raise ValueError(f"label {label!r} of sample {n} is not a class index (0, 1, 2, ...)")
+    if not _is_positive(lr):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if not _is_index(epochs):
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+
+
+def _is_positive(x: object) -> bool:
+    """True for a finite number greater than 0."""
+    return isinstance(x, Real) and math.isfinite(x) and float(x) > 0
