@@ -20,7 +20,7 @@ complex number.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from numbers import Real
 
@@ -61,7 +61,7 @@ class Value:
         (-4.0, -2.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_backward", "_scope")
+    __slots__ = ("_backward", "_op", "_prev", "_scope", "data", "grad", "label")
 
     data: float
     grad: float
@@ -93,53 +93,61 @@ class Value:
     # -- arithmetic ---------------------------------------------------------
 
     def __add__(self, other: Value | float) -> Value:
-        other = _as_value(other)
-        if other is NotImplemented:
+        children = _operands(self, other)
+        if children is None:
             return NotImplemented
-        out = Value(self.data + other.data, "", (self, other), "+")
+        a, b = children
+        out = Value(a.data + b.data, "", children, "+")
 
         def _backward(g: float) -> None:  # ∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1
-            self.grad += g
-            other.grad += g
+            a, b = children
+            a.grad += g
+            b.grad += g
 
         out._backward = _backward
         return out
 
     def __mul__(self, other: Value | float) -> Value:
-        other = _as_value(other)
-        if other is NotImplemented:
+        children = _operands(self, other)
+        if children is None:
             return NotImplemented
-        out = Value(self.data * other.data, "", (self, other), "*")
+        a, b = children
+        out = Value(a.data * b.data, "", children, "*")
 
         def _backward(g: float) -> None:  # ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
-            self.grad += other.data * g
-            other.grad += self.data * g
+            a, b = children
+            a.grad += b.data * g
+            b.grad += a.data * g
 
         out._backward = _backward
         return out
 
     def __sub__(self, other: Value | float) -> Value:
-        other = _as_value(other)
-        if other is NotImplemented:
+        children = _operands(self, other)
+        if children is None:
             return NotImplemented
-        out = Value(self.data - other.data, "", (self, other), "-")
+        a, b = children
+        out = Value(a.data - b.data, "", children, "-")
 
         def _backward(g: float) -> None:  # ∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1
-            self.grad += g
-            other.grad -= g
+            a, b = children
+            a.grad += g
+            b.grad -= g
 
         out._backward = _backward
         return out
 
     def __truediv__(self, other: Value | float) -> Value:
-        other = _as_value(other)
-        if other is NotImplemented:
+        children = _operands(self, other)
+        if children is None:
             return NotImplemented
-        out = Value(_div(self.data, other.data), "", (self, other), "/")
+        a, b = children
+        out = Value(_div(a.data, b.data), "", children, "/")
 
         def _backward(g: float) -> None:  # ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
-            self.grad += _div(g, other.data)
-            other.grad -= _div(self.data * g, other.data * other.data)
+            a, b = children
+            a.grad += _div(g, b.data)
+            b.grad -= _div(a.data * g, b.data * b.data)
 
         out._backward = _backward
         return out
@@ -157,7 +165,7 @@ class Value:
         if isinstance(other, Value):
             return self._pow_value(other)
         n = _exponent(other)
-        if n is NotImplemented:
+        if n is None:
             return NotImplemented
         out = Value(_pow(self.data, n), "", (self,), _power_op(n))
 
@@ -170,15 +178,16 @@ class Value:
 
     def _pow_value(self, other: Value) -> Value:
         """`a ** b` with a `Value` exponent: both base and exponent get gradients."""
-        out = Value(_pow(self.data, other.data), "", (self, other), "**")
+        children = (self, other)
+        out = Value(_pow(self.data, other.data), "", children, "**")
         result = out.data
 
         def _backward(g: float) -> None:  # ∂(aᵇ)/∂a = b·aᵇ⁻¹, ∂(aᵇ)/∂b = aᵇ·ln a
-            b = other.data
-            if b != 0:
-                self.grad += b * _pow(self.data, b - 1) * g
+            a, b = children
+            if b.data != 0:
+                a.grad += b.data * _pow(a.data, b.data - 1) * g
             if result != 0:  # aᵇ·ln a → 0 as a → 0⁺
-                other.grad += result * _log(self.data) * g
+                b.grad += result * _log(a.data) * g
 
         out._backward = _backward
         return out
@@ -186,24 +195,24 @@ class Value:
     # Reflected forms: `2 * a`, `1 - a`, `1 / a`, `2 ** a`, `3 + a`.
 
     def __radd__(self, other: float) -> Value:
-        other = _as_value(other)
-        return NotImplemented if other is NotImplemented else other + self
+        left = _as_value(other)
+        return NotImplemented if left is None else left + self
 
     def __rmul__(self, other: float) -> Value:
-        other = _as_value(other)
-        return NotImplemented if other is NotImplemented else other * self
+        left = _as_value(other)
+        return NotImplemented if left is None else left * self
 
     def __rsub__(self, other: float) -> Value:
-        other = _as_value(other)
-        return NotImplemented if other is NotImplemented else other - self
+        left = _as_value(other)
+        return NotImplemented if left is None else left - self
 
     def __rtruediv__(self, other: float) -> Value:
-        other = _as_value(other)
-        return NotImplemented if other is NotImplemented else other / self
+        left = _as_value(other)
+        return NotImplemented if left is None else left / self
 
     def __rpow__(self, other: float) -> Value:
-        other = _as_value(other)
-        return NotImplemented if other is NotImplemented else other._pow_value(self)
+        left = _as_value(other)
+        return NotImplemented if left is None else left._pow_value(self)
 
     # -- functions ----------------------------------------------------------
 
@@ -265,6 +274,96 @@ class Value:
 
         def _backward(g: float) -> None:  # ∂σ(a)/∂a = σ(a)·(1 − σ(a))
             self.grad += s * (1.0 - s) * g
+
+        out._backward = _backward
+        return out
+
+    # -- fused n-ary operations ----------------------------------------------
+
+    @staticmethod
+    def sum(terms: Iterable[Value | float]) -> Value:
+        """Σ termᵢ as one node with every term as a child.
+
+        One `"sum"` node replaces a chain of n − 1 `"+"` nodes: the nn layer uses
+        it so a neuron's pre-activation is one node, drawn once and built fast.
+        The result is the left-to-right float sum starting from 0.0, exactly
+        what `0.0 + t₀ + t₁ + ...` gives. Plain numbers are wrapped as constants.
+
+        Args:
+            terms: The `Value`s (or numbers) to add, in order. May be empty (0.0).
+
+        Returns:
+            A `Value` with `_op == "sum"` and `_prev == terms`.
+
+        Raises:
+            TypeError: If a term is neither a `Value` nor a real number.
+
+        Example:
+            >>> a, b = Value(1.5, "a"), Value(-2.0, "b")
+            >>> s = Value.sum([a, b, 3])
+            >>> s.backward()
+            >>> (s.data, a.grad, b.grad)
+            (2.5, 1.0, 1.0)
+        """
+        children = tuple(_operand(t, "Value.sum term") for t in terms)
+        total = 0.0
+        for child in children:
+            total += child.data
+        out = Value(total, "", children, "sum")
+
+        def _backward(g: float) -> None:  # ∂(Σ tᵢ)/∂tᵢ = 1
+            for child in children:
+                child.grad += g
+
+        out._backward = _backward
+        return out
+
+    @staticmethod
+    def dot(a: Iterable[Value | float], b: Iterable[Value | float]) -> Value:
+        """The dot product Σ aᵢ·bᵢ as one node.
+
+        One `"dot"` node replaces n `"*"` nodes and n − 1 `"+"` nodes (a
+        neuron's `w · x`). Its children are interleaved, `(a₀, b₀, a₁, b₁, ...)`,
+        so each product's two factors sit side by side in a figure. The result
+        is the left-to-right float sum of the products starting from 0.0. Plain
+        numbers are wrapped as constants.
+
+        Args:
+            a: The first factors, in order.
+            b: The second factors, as many as in `a`.
+
+        Returns:
+            A `Value` with `_op == "dot"`; ∂/∂aᵢ = bᵢ and ∂/∂bᵢ = aᵢ.
+
+        Raises:
+            ValueError: If `a` and `b` differ in length.
+            TypeError: If a factor is neither a `Value` nor a real number.
+
+        Example:
+            >>> w, x = [Value(2.0), Value(-1.0)], [Value(3.0), Value(4.0)]
+            >>> d = Value.dot(w, x)
+            >>> d.backward()
+            >>> (d.data, w[0].grad, x[1].grad)
+            (2.0, 3.0, -1.0)
+        """
+        xs, ys = tuple(a), tuple(b)
+        if len(xs) != len(ys):
+            raise ValueError(
+                f"Value.dot needs two sequences of equal length, got {len(xs)} and {len(ys)}"
+            )
+        interleaved = (v for pair in zip(xs, ys, strict=True) for v in pair)
+        children = tuple(_operand(v, "Value.dot factor") for v in interleaved)
+        total = 0.0
+        factors = iter(children)
+        for x, y in zip(factors, factors, strict=True):
+            total += x.data * y.data
+        out = Value(total, "", children, "dot")
+
+        def _backward(g: float) -> None:  # ∂(Σ aᵢbᵢ)/∂aᵢ = bᵢ, ∂(Σ aᵢbᵢ)/∂bᵢ = aᵢ
+            factors = iter(children)
+            for x, y in zip(factors, factors, strict=True):
+                x.grad += y.data * g
+                y.grad += x.data * g
 
         out._backward = _backward
         return out
@@ -354,21 +453,38 @@ def _to_float(x: object, what: str) -> float:
     raise TypeError(f"{what} must be a real number, got {type(x).__name__}")
 
 
-def _as_value(x: object) -> Value:
-    """`x` itself if it is a `Value`; a constant leaf if it is a number."""
+def _as_value(x: object) -> Value | None:
+    """`x` itself if it is a `Value`; a constant leaf if it is a number; else None."""
     if isinstance(x, Value):
         return x
     if isinstance(x, Real):
         return Value(float(x), "", (), CONSTANT)
-    return NotImplemented
+    return None
 
 
-def _exponent(n: object) -> float:
-    """A plain-number exponent, kept as an int when it is a whole number."""
+def _operands(a: Value, b: object) -> tuple[Value, Value] | None:
+    """The children `(a, b)` of a binary operation, or None if `b` is not a number."""
+    if isinstance(b, Value):
+        return (a, b)
+    if isinstance(b, Real):
+        return (a, Value(float(b), "", (), CONSTANT))
+    return None
+
+
+def _operand(x: object, what: str) -> Value:
+    """`_as_value(x)`, or a `TypeError` naming the type if `x` is not a number."""
+    v = _as_value(x)
+    if v is None:
+        raise TypeError(f"{what} must be a Value or a real number, got {type(x).__name__}")
+    return v
+
+
+def _exponent(n: object) -> float | None:
+    """A plain-number exponent, kept as an int when it is a whole number; else None."""
     if isinstance(n, Real):
         f = float(n)
         return int(f) if f.is_integer() else f
-    return NotImplemented
+    return None
 
 
 _power_ops: dict[float, str] = {}
