@@ -66,10 +66,7 @@ class _Parser(argparse.ArgumentParser):
     """An `ArgumentParser` whose errors are one line naming the fix."""
 
     def error(self, message: str) -> NoReturn:
-        hint = f"run '{self.prog} --help' for the options"
-        if message.startswith("unrecognized arguments") and self.prog.endswith("export"):
-            hint = "the formats are " + " ".join(f"--{f}" for f in FORMATS) + f"; {hint}"
-        raise CommandError(f"{message}; {hint}", status=2)
+        raise CommandError(f"{message}; run '{self.prog} --help' for the options", status=2)
 
 
 def _whole(low: int, high: int | None = None) -> Any:
@@ -238,9 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, unknown = parser.parse_known_args(argv)
         except SystemExit as e:  # --help and --version
             return e.code if isinstance(e.code, int) else 0
+        if unknown:
+            _unrecognized(unknown, args.command)
         if args.command is None:
             parser.print_usage(sys.stderr)
             raise CommandError("choose a command: export or train", status=2)
@@ -260,6 +259,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report("interrupted")
         return 130
+
+
+def _unrecognized(unknown: list[str], command: str | None) -> NoReturn:
+    """Name the arguments nobody understood, and where the options are listed."""
+    prog = f"gradtrace {command}" if command else "gradtrace"
+    hint = f"run '{prog} --help' for the options"
+    if command == "export":
+        hint = "the formats are " + " ".join(f"--{f}" for f in FORMATS) + f"; {hint}"
+    raise CommandError(f"unrecognized arguments: {' '.join(unknown)}; {hint}", status=2)
 
 
 def _report(message: str) -> None:

@@ -23,12 +23,13 @@ from gradtrace.cli.userfile import (
     name_values,
     run_file,
 )
-from gradtrace.errors import GraphTooLargeError
 from gradtrace.graph import Graph, trace
 
 __all__ = ["run"]
 
 _IMAGES = ("svg", "png", "pdf")
+#: Formats that lay the graph out with Graphviz (the live demo page embeds an SVG).
+_GRAPHVIZ = (*_IMAGES, "html")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         roots[0].backward()
     graph = trace(*roots)
 
+    if any(f in _GRAPHVIZ for f in formats):
+        _check_size(len(graph), args.max_nodes)
     contents = {targets[f]: _produce(f, graph, args) for f in formats}
     write_all(contents)
     for path in contents:
@@ -81,7 +84,7 @@ def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
         look["collapse"] = tuple(args.collapse)
     tables = _given(precision=args.precision, all_nodes=args.all_nodes or None)
     if fmt in _IMAGES:
-        return _render(fmt, graph, look, args.max_nodes)
+        return _render(fmt, graph, look)
     if fmt == "dot":
         from gradtrace.export.dot import to_dot
 
@@ -101,7 +104,7 @@ def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
     elif fmt == "html":
         from gradtrace.export.widget import to_html
 
-        text = to_html(graph, **_given(precision=args.precision))
+        text = to_html(graph, **tables)
     else:
         from gradtrace.export.json import to_json
 
@@ -109,20 +112,25 @@ def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
     return text.encode("utf-8")
 
 
-def _render(fmt: str, graph: Graph, look: dict[str, Any], max_nodes: int | None) -> bytes:
+def _check_size(n_values: int, max_nodes: int | None) -> None:
+    """Refuse, before Graphviz runs, a graph it would take too long to lay out."""
+    from gradtrace.export.render import DEFAULT_MAX_NODES
+
+    limit = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
+    if n_values > limit:
+        raise CommandError(
+            f"the graph has {n_values} values, more than --max-nodes {limit} that Graphviz lays "
+            "out in reasonable time; raise --max-nodes, fold scopes with --collapse SCOPE, or "
+            "export --dot, --md or --json, which have no limit"
+        )
+
+
+def _render(fmt: str, graph: Graph, look: dict[str, Any]) -> bytes:
     """An image of the graph (via `render`, into a private folder, read back as bytes)."""
     from gradtrace.export.render import render
 
-    limit = _given(max_nodes=max_nodes)
     with tempfile.TemporaryDirectory(prefix="gradtrace-") as folder:
-        try:
-            path = render(graph, Path(folder) / f"graph.{fmt}", **limit, **look)
-        except GraphTooLargeError as e:
-            raise CommandError(
-                f"the graph has {e.n_nodes} values, more than --max-nodes {e.max_nodes}; "
-                "raise --max-nodes, fold scopes with --collapse SCOPE, or export "
-                "--dot, --md or --json, which have no limit"
-            ) from None
+        path = render(graph, Path(folder) / f"graph.{fmt}", max_nodes=None, **look)
         return Path(path).read_bytes()
 
 

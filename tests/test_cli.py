@@ -1,0 +1,317 @@
+"""`gradtrace export`: the good paths, checked against independent truth.
+
+Most tests call `main(argv)` in-process (fast); a few run the real command in a
+subprocess. Numbers are compared with SPEC §2's table, with closed-form
+gradients or with a second way of computing the same thing (the library
+called directly), never with the command's own earlier output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gradtrace
+from gradtrace.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+# SPEC §2: variable → (forward value, gradient), 4 decimals.
+SPEC_TABLE = {
+    "w₁": ("0.2000", "0.1004"),
+    "w₂": ("0.4000", "0.5246"),
+    "x₁": ("-0.4000", "0.0498"),
+    "x₂": ("0.5000", "0.0996"),
+    "w₁²": ("0.0400", "0.5000"),
+    "w₂²": ("0.1600", "0.5000"),
+    "w₁x₁": ("-0.0800", "0.2491"),
+    "w₂x₂": ("0.2000", "0.2491"),
+    "z": ("0.1200", "0.2491"),
+    "u": ("0.2000", "0.5000"),
+    "R": ("0.1000", "1.0000"),
+    "G = σ(z)": ("0.5300", "1.0000"),
+    "f": ("0.6300", "1.0000"),
+}
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def nodes_by_label(json_path: Path) -> dict[str, dict[str, object]]:
+    return {n["label"]: n for n in json.loads(json_path.read_text("utf-8"))["nodes"]}
+
+
+def markdown_rows(text: str) -> dict[str, list[str]]:
+    """First cell → all cells of each body row of a Markdown table."""
+    rows = [line for line in text.splitlines() if line.startswith("|")][2:]
+    cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows]
+    return {c[0]: c for c in cells}
+
+
+# -- the command itself --------------------------------------------------------
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    version = re.search(r'^version = "(.+)"$', pyproject, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    code, out, _ = cli(capsys, "--version")
+    assert (code, out) == (0, f"gradtrace {version}\n")
+
+
+@pytest.mark.parametrize("command", [[], ["export"], ["train"]])
+def test_every_command_has_help_with_examples(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    code, out, _ = cli(capsys, *command, "--help")
+    assert code == 0
+    assert "examples:" in out
+    assert "gradtrace" in out.split("examples:")[1]
+
+
+def test_python_dash_m_and_the_console_script_run() -> None:
+    for cmd in (
+        [sys.executable, "-m", "gradtrace", "--version"],
+        [str(Path(sys.executable).parent / "gradtrace"), "--version"],
+    ):
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        assert (done.returncode, done.stdout) == (0, f"gradtrace {gradtrace.__version__}\n")
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys)
+    assert code == 2
+    assert err.splitlines()[-1] == "gradtrace: error: choose a command: export or train"
+
+
+# -- examples/ -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_exports_in_every_text_format(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, example: Path
+) -> None:
+    flags = ["--dot", "--md", "--tex", "--csv", "--json", "--svg"]
+    code, out, err = cli(capsys, "export", example, *flags, "-o", tmp_path)
+    assert (code, err) == (0, "")
+    written = sorted(tmp_path.iterdir())
+    assert [p.name for p in written] == sorted(f"{example.stem}.{f[2:]}" for f in flags)
+    assert out.splitlines() == [str(tmp_path / f"{example.stem}.{f[2:]}") for f in flags]
+    graph = json.loads((tmp_path / f"{example.stem}.json").read_text("utf-8"))
+    root = graph["nodes"][graph["roots"][0]]
+    assert root["grad"] == 1.0  # backward() ran on the root
+    assert "<svg" in (tmp_path / f"{example.stem}.svg").read_text("utf-8")
+    assert (tmp_path / f"{example.stem}.dot").read_text("utf-8").lstrip().startswith("digraph")
+
+
+def test_figure1_example_reproduces_the_spec_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, _ = cli(capsys, "export", ROOT / "examples/figure1.py", "--md", "-o", tmp_path)
+    assert code == 0
+    rows = markdown_rows((tmp_path / "figure1.md").read_text("utf-8"))
+    assert list(rows) == list(SPEC_TABLE)
+    for label, (data, grad) in SPEC_TABLE.items():
+        assert rows[label][-2:] == [data, grad], label
+
+
+def test_figure1_example_is_the_same_graph_as_figures_figure1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from gradtrace.export.json import to_json
+    from gradtrace.figures import figure1
+
+    code, _, _ = cli(capsys, "export", ROOT / "examples/figure1.py", "-o", tmp_path / "f.json")
+    assert code == 0
+    assert (tmp_path / "f.json").read_text("utf-8") == to_json(figure1())
+
+
+def test_figure1_gradients_match_the_closed_form(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cli(capsys, "export", ROOT / "examples/figure1.py", "--json", "-o", tmp_path)
+    n = nodes_by_label(tmp_path / "figure1.json")
+    w1, w2, x1, x2 = 0.2, 0.4, -0.4, 0.5
+    s = 1 / (1 + math.exp(-(w1 * x1 + w2 * x2)))
+    ds = s * (1 - s)
+    expected = {"x₁": ds * w1, "x₂": ds * w2, "w₁": ds * x1 + w1, "w₂": ds * x2 + w2}
+    for label, grad in expected.items():
+        assert n[label]["grad"] == pytest.approx(grad, abs=1e-12)
+
+
+# -- running the user's file -------------------------------------------------------
+
+
+def test_variables_name_unlabelled_values_with_subscripts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = write(
+        tmp_path / "expr.py",
+        "from gradtrace import Value\n"
+        "w1, x_2, h12 = Value(2.0), Value(3.0), Value(1.0)\n"
+        "kept = Value(5.0, 'mine')\n"
+        "w1x2 = w1 * x_2\n"
+        "loss = w1x2 + h12 + kept\n",
+    )
+    assert cli(capsys, "export", src, "--json")[0] == 0
+    assert set(nodes_by_label(tmp_path / "expr.json")) >= {
+        "w₁",
+        "x₂",
+        "h₁₂",
+        "mine",
+        "w₁x₂",
+        "loss",
+    }
+    assert cli(capsys, "export", src, "--json", "--plain-labels")[0] == 0
+    assert set(nodes_by_label(tmp_path / "expr.json")) >= {"w1", "x_2", "h12", "mine", "w1x2"}
+
+
+def test_file_runs_like_python_file_py(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    write(tmp_path / "helper_for_cli_test.py", "SCALE = 3.0\n")
+    src = write(
+        tmp_path / "expr.py",
+        "import sys\n"
+        "from helper_for_cli_test import SCALE\n"
+        "from gradtrace import Value\n"
+        "a = Value(2.0)\n"
+        "if __name__ == '__main__':\n"
+        "    f = a * SCALE\n"
+        "    print('argv', sys.argv[1:])\n",
+    )
+    code, out, _ = cli(capsys, "export", src, "--json")
+    assert code == 0
+    assert out.splitlines() == ["argv []", str(tmp_path / "expr.json")]
+    n = nodes_by_label(tmp_path / "expr.json")
+    assert (n["f"]["data"], n["a"]["grad"]) == (6.0, 3.0)
+    assert str(tmp_path) not in sys.path  # the file's folder is taken off sys.path again
+
+
+def test_backward_runs_once_and_only_when_needed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    body = "from gradtrace import Value\na, b = Value(2.0), Value(-3.0)\nf = a * b + a\n"
+    src = write(tmp_path / "expr.py", body)
+    cli(capsys, "export", src, "--json")
+    assert nodes_by_label(tmp_path / "expr.json")["a"]["grad"] == -2.0  # ∂f/∂a = b + 1
+    cli(capsys, "export", src, "--json", "--no-backward")
+    assert nodes_by_label(tmp_path / "expr.json")["a"]["grad"] == 0.0
+    write(src, body + "f.backward()\n")  # already has gradients: not run a second time
+    cli(capsys, "export", src, "--json")
+    assert nodes_by_label(tmp_path / "expr.json")["a"]["grad"] == -2.0
+
+
+def test_root_and_all_roots(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = write(
+        tmp_path / "two.py",
+        "from gradtrace import Value\na = Value(2.0)\nsq = a * a\ncube = sq * a\nhalf = a * 0.5\n",
+    )
+    assert cli(capsys, "export", src, "--json", "--root", "sq")[0] == 0
+    graph = json.loads((tmp_path / "two.json").read_text("utf-8"))
+    assert [n["label"] for n in graph["nodes"]] == ["a", "sq"]
+    assert graph["nodes"][0]["grad"] == 4.0  # ∂(a²)/∂a = 2a
+    assert cli(capsys, "export", src, "--json", "--all-roots")[0] == 0
+    graph = json.loads((tmp_path / "two.json").read_text("utf-8"))
+    assert sorted(graph["nodes"][r]["label"] for r in graph["roots"]) == ["cube", "half"]
+
+
+def test_micrograd_values_export(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest.importorskip("micrograd")
+    src = write(
+        tmp_path / "mg.py",
+        "from micrograd.engine import Value\nx = Value(-2.0)\nw = Value(3.0)\ny = (x * w).relu()\n",
+    )
+    assert cli(capsys, "export", src, "--json")[0] == 0
+    n = nodes_by_label(tmp_path / "mg.json")
+    assert (n["y"]["op"], n["y"]["data"], n["x"]["grad"]) == ("ReLU", 0, 0)
+
+
+# -- outputs -------------------------------------------------------------------------
+
+
+def test_default_is_svg_next_to_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = write(tmp_path / "expr.py", "from gradtrace import Value\nf = Value(1.0).exp()\n")
+    code, out, _ = cli(capsys, "export", src)
+    assert (code, out) == (0, f"{tmp_path / 'expr.svg'}\n")
+    assert (tmp_path / "expr.svg").read_text("utf-8").rstrip().endswith("</svg>")
+
+
+def test_dash_o_file_picks_the_format_from_its_suffix(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = write(tmp_path / "expr.py", "from gradtrace import Value\nf = Value(1.0).exp()\n")
+    (tmp_path / "out").mkdir()
+    for name, magic in (("fig.png", b"\x89PNG"), ("fig.pdf", b"%PDF"), ("fig.json", b"{")):
+        assert cli(capsys, "export", src, "-o", tmp_path / "out" / name)[0] == 0
+        assert (tmp_path / "out" / name).read_bytes().startswith(magic)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "fig.json",
+        "fig.pdf",
+        "fig.png",
+    ]
+
+
+def test_outputs_get_ordinary_permissions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import os
+
+    src = write(tmp_path / "expr.py", "from gradtrace import Value\nf = Value(1.0).exp()\n")
+    old = os.umask(0o022)
+    try:
+        cli(capsys, "export", src, "--json")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "expr.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_options_reach_the_exporters(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from gradtrace.export.dot import to_dot
+    from gradtrace.export.table import to_markdown
+    from gradtrace.figures import figure1
+
+    fig = ROOT / "examples/figure1.py"
+    assert (
+        cli(capsys, "export", fig, "--md", "--precision", "2", "--all-nodes", "-o", tmp_path)[0]
+        == 0
+    )
+    assert (tmp_path / "figure1.md").read_text("utf-8") == to_markdown(
+        figure1(), precision=2, all_nodes=True
+    )
+    argv = ["--rankdir", "TB", "--theme", "dark", "--collapse", "σ", "--precision", "3"]
+    assert cli(capsys, "export", fig, "--dot", *argv, "-o", tmp_path)[0] == 0
+    assert (tmp_path / "figure1.dot").read_text("utf-8") == to_dot(
+        figure1(), rankdir="TB", theme="dark", collapse=("σ",), precision=3
+    )
+
+
+def test_output_is_byte_identical_across_processes(tmp_path: Path) -> None:
+    import os
+
+    outputs = []
+    for seed in ("1", "2"):
+        folder = tmp_path / seed
+        folder.mkdir()
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        argv = ["export", str(ROOT / "examples/figure1.py"), "--svg", "--dot", "--md", "--json"]
+        subprocess.run(
+            [sys.executable, "-m", "gradtrace", *argv, "-o", str(folder)], env=env, check=True
+        )
+        outputs.append({p.name: p.read_bytes() for p in folder.iterdir()})
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) == 4

@@ -1,0 +1,244 @@
+"""`gradtrace export`: every bad input the issue lists, one test each.
+
+Each must give exactly one line on stderr that names the problem and the fix,
+a non-zero exit status, no gradtrace traceback and nothing written (half or
+whole). A user's exception shows the user's own traceback, then that line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradtrace.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = "from gradtrace import Value\nw1 = Value(0.5)\nf = (w1 * 2).tanh()\n"
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def fails(
+    capsys: pytest.CaptureFixture[str], folder: Path, *argv: str | Path, status: int = 1
+) -> str:
+    """Run the command expecting a clean failure; return the one error line."""
+    before = files(folder)
+    code = main([str(a) for a in argv])
+    _, err = capsys.readouterr()
+    assert code == status
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gradtrace: error: ")
+    assert files(folder) == before  # nothing written, no temporary files left behind
+    return lines[0]
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    path = tmp_path / "expr.py"
+    path.write_text(GOOD, encoding="utf-8")
+    return path
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    line = fails(capsys, tmp_path, "export", tmp_path / "nope.py")
+    assert "nope.py does not exist" in line and "check the path" in line
+
+
+def test_a_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    line = fails(capsys, tmp_path, "export", tmp_path)
+    assert "is a folder" in line and "give the Python file" in line
+
+
+def test_not_a_py_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "expr.txt").write_text(GOOD)
+    line = fails(capsys, tmp_path, "export", tmp_path / "expr.txt")
+    assert "expr.txt is not a .py file" in line
+
+
+def test_syntax_error_shows_file_and_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = tmp_path / "bad.py"
+    src.write_text("from gradtrace import Value\n\nf = Value(1.0) *\n")
+    line = fails(capsys, tmp_path, "export", src)
+    assert f"{src}:3:" in line and "syntax error" in line and "fix that line" in line
+
+
+def test_users_exception_shows_their_traceback_trimmed_to_their_frames(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = tmp_path / "boom.py"
+    src.write_text(
+        "from gradtrace import Value\n"
+        "def helper(v):\n"
+        "    return v * Value('oops')\n"
+        "f = helper(Value(1.0))\n"
+    )
+    before = files(tmp_path)
+    assert main(["export", str(src)]) == 1
+    _, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert f'File "{src}", line 4, in <module>' in err
+    assert f'File "{src}", line 3, in helper' in err
+    assert "TypeError: Value data must be a real number, got str" in err
+    assert "runpy" not in err and "gradtrace/cli" not in err and "engine.py" not in err
+    assert lines[-1] == (
+        f"gradtrace: error: {src} raised TypeError (traceback above); "
+        "fix the error in your file and run again"
+    )
+    assert files(tmp_path) == before
+
+
+def test_sys_exit_in_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = tmp_path / "leaves.py"
+    src.write_text("import sys\nfrom gradtrace import Value\nf = Value(1.0)\nsys.exit(3)\n")
+    line = fails(capsys, tmp_path, "export", src)
+    assert "called sys.exit(3)" in line and "remove the call" in line
+
+
+def test_no_value_found(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = tmp_path / "plain.py"
+    src.write_text("from gradtrace import Value\nx = 1.0\nvalues = [Value(1.0)]\n")
+    line = fails(capsys, tmp_path, "export", src)
+    assert "no Value found" in line and "module-level variable" in line
+
+
+def test_several_roots_are_listed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = tmp_path / "two.py"
+    src.write_text("from gradtrace import Value\na = Value(1.0)\nloss = a * 2\nacc = a + 1\n")
+    line = fails(capsys, tmp_path, "export", src, "--md")
+    assert "2 roots (loss, acc)" in line and "--root NAME" in line and "--all-roots" in line
+
+
+def test_unknown_root_name(capsys: pytest.CaptureFixture[str], good: Path) -> None:
+    line = fails(capsys, good.parent, "export", good, "--root", "g")
+    assert "no module-level Value called 'g'" in line and "choose one of w1, f" in line
+
+
+def test_unknown_format_flag(capsys: pytest.CaptureFixture[str], good: Path) -> None:
+    line = fails(capsys, good.parent, "export", good, "--gif", status=2)
+    assert "unrecognized arguments: --gif" in line and "--svg --png" in line
+
+
+def test_unknown_format_suffix(capsys: pytest.CaptureFixture[str], good: Path) -> None:
+    line = fails(capsys, good.parent, "export", good, "-o", good.parent / "fig.gif")
+    assert "unknown format '.gif'" in line and ".svg" in line
+
+
+def test_suffix_disagreeing_with_the_flag(capsys: pytest.CaptureFixture[str], good: Path) -> None:
+    line = fails(capsys, good.parent, "export", good, "--svg", "-o", good.parent / "fig.png")
+    assert "does not end in .svg" in line and "fig.svg" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--theme", "neon", "invalid choice: 'neon'"),
+        ("--rankdir", "up", "invalid choice: 'up'"),
+        ("--precision", "-1", "'-1' is not a whole number from 0 to 15"),
+        ("--max-nodes", "lots", "'lots' is not a whole number ≥ 1"),
+    ],
+)
+def test_unknown_option_value(
+    capsys: pytest.CaptureFixture[str], good: Path, option: str, value: str, expected: str
+) -> None:
+    line = fails(capsys, good.parent, "export", good, option, value, status=2)
+    assert expected in line and "gradtrace export --help" in line
+
+
+def test_output_folder_does_not_exist(capsys: pytest.CaptureFixture[str], good: Path) -> None:
+    missing = good.parent / "build"
+    line = fails(capsys, good.parent, "export", good, "--svg", "--md", "-o", missing)
+    assert f"output folder {missing} does not exist" in line and "mkdir -p" in line
+    line = fails(capsys, good.parent, "export", good, "-o", missing / "fig.svg")
+    assert f"output folder {missing} does not exist" in line
+
+
+def test_output_folder_not_writable(capsys: pytest.CaptureFixture[str], good: Path) -> None:
+    if os.geteuid() == 0:  # root writes anywhere chmod allows; /sys refuses even root
+        folder = Path("/sys")
+    else:
+        folder = good.parent / "locked"
+        folder.mkdir()
+        folder.chmod(0o555)
+    line = fails(capsys, good.parent, "export", good, "--md", "-o", folder)
+    assert f"cannot write to folder {folder}" in line and "choose a writable one" in line
+
+
+def test_graphviz_missing_fails_images_but_text_formats_work(good: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "bin"  # a PATH with Python's folder but no `dot`
+    bare.mkdir()
+    env = {**os.environ, "PATH": str(bare)}
+    command = [sys.executable, "-m", "gradtrace", "export", str(good)]
+    done = subprocess.run(
+        [*command, "--md", "--svg"], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("gradtrace: error: Graphviz's 'dot' program was not found")
+    assert "apt-get install graphviz" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert files(good.parent) == ["bin", "expr.py"]  # not even the Markdown
+    done = subprocess.run(
+        [*command, "--dot", "--md", "--tex", "--json"], capture_output=True, env=env, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert files(good.parent) == ["bin", "expr.dot", "expr.json", "expr.md", "expr.py", "expr.tex"]
+
+
+def test_graph_over_max_nodes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = tmp_path / "chain.py"
+    src.write_text(
+        "from gradtrace import Value\nx = Value(0.5)\nf = x\nfor _ in range(30):\n    f = f * x\n"
+    )
+    line = fails(capsys, tmp_path, "export", src, "--md", "--svg", "--max-nodes", "20")
+    assert "31 values, more than --max-nodes 20" in line and "--collapse" in line
+    # Text formats have no limit.
+    assert main(["export", str(src), "--md", "--max-nodes", "20"]) == 0
+
+
+NASTY = 'say "hi" | {braces} \\ <script>alert(1)</script> & $_%#'
+
+
+def test_labels_full_of_quotes_pipes_braces_and_script(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = tmp_path / "nasty.py"
+    src.write_text(
+        "from gradtrace import Value\n"
+        f"a = Value(1.5, {NASTY!r})\n"
+        "b = Value(-2.0, 'b|c')\n"
+        "f = a * b\n"
+        f"f.label = {NASTY!r} + '!'\n"
+    )
+    argv = ["--svg", "--dot", "--md", "--tex", "--csv", "--html", "--json", "--all-nodes"]
+    assert main(["export", str(src), *argv]) == 0
+    assert capsys.readouterr().err == ""
+    svg = (tmp_path / "nasty.svg").read_text("utf-8")
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    html = (tmp_path / "nasty.html").read_text("utf-8")
+    assert "<script>alert(1)" not in html
+    md = (tmp_path / "nasty.md").read_text("utf-8")
+    widths = {line.count("|") - line.count("\\|") for line in md.splitlines() if line.strip()}
+    assert len(widths) == 1  # escaped pipes: every row has the same columns
+    rows = list(csv.reader(io.StringIO((tmp_path / "nasty.csv").read_text("utf-8"))))
+    assert NASTY in [cell for row in rows for cell in row]
+    labels = [n["label"] for n in json.loads((tmp_path / "nasty.json").read_text("utf-8"))["nodes"]]
+    assert NASTY in labels and NASTY + "!" in labels
+    tex = (tmp_path / "nasty.tex").read_text("utf-8")
+    assert "{braces}" not in tex and "\\{braces\\}" in tex
+    if shutil.which("dot"):  # the DOT text itself is valid Graphviz input
+        subprocess.run(
+            ["dot", "-Tsvg", str(tmp_path / "nasty.dot")], capture_output=True, check=True
+        )
