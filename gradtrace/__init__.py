@@ -13,6 +13,7 @@ from gradtrace.errors import (
 from gradtrace.export.dot import to_dot
 from gradtrace.export.json import to_json
 from gradtrace.export.render import draw, render, to_svg
+from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, to_markdown
 from gradtrace.figures import figure1
 from gradtrace.graph import Graph, Node, trace
 from gradtrace.notation import format_number
@@ -30,8 +31,13 @@ __all__ = [
     "format_number",
     "render",
     "scope",
+    "table_rows",
+    "to_csv",
     "to_dot",
+    "to_html_table",
     "to_json",
+    "to_latex",
+    "to_markdown",
     "to_svg",
     "trace",
 ]

@@ -1,0 +1,310 @@
+"""The forward/backward trace table, as Markdown, LaTeX (booktabs), HTML and CSV.
+
+    | Variable | Expression  | Forward Value | Gradient (∂f/∂·) |
+    |----------|-------------|---------------|------------------|
+    | w₁       | input       | 0.2000        | 0.1004           |
+    | w₁x₁     | w₁ × x₁     | -0.0800       | 0.2491           |
+    | G = σ(z) | 1/(1 + e⁻ᶻ) | 0.5300        | 1.0000           |
+
+Which rows, in which order (`table_rows`):
+    By default, one row per **labelled** node (plus the output, labelled or
+    not). Inputs come first, in the order the rows below first use them; then
+    the operations column by column, as the left-to-right figure draws them
+    (a node's column is the longest path to it from a leaf); within a column,
+    operations with fewer operands come first (a square before a product),
+    then graph order; the output(s) last. For `figures.figure1()` this is
+    exactly the table of the original write-up.
+
+    With `all_nodes=True` every node gets a row, constants included, in
+    graph (topological) order with inputs first and the output last;
+    unlabelled nodes get generated names (`v₃`, see `gradtrace.notation`).
+
+The Expression column (`gradtrace.notation.expression`):
+    Each row in terms of the rows it reads, unlabelled sub-expressions inlined
+    (`1/(1 + e⁻ᶻ)`); `input`, `parameter` or `constant` for leaves.
+
+The gradient column is headed `Gradient (∂f/∂·)`, with the output's name
+in place of `f` when the graph has a single labelled output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+from typing import Any, NamedTuple
+
+from gradtrace.graph import Graph, Node, as_graph
+from gradtrace.notation import (
+    expression,
+    format_number,
+    generated_name,
+    latex_label,
+    node_name,
+    reference_name,
+)
+
+__all__ = ["Row", "table_rows", "to_csv", "to_html_table", "to_latex", "to_markdown"]
+
+_LEAF_WORDS = ("input", "parameter", "constant")
+
+
+class Row(NamedTuple):
+    """One row of a trace table.
+
+    Attributes:
+        variable: The node's name (its label, a constant's number, or `v₃`).
+        expression: How it was computed, as Unicode text (`"w₁ × x₁"`).
+        latex: The same expression as LaTeX math (`"w_{1} \\cdot x_{1}"`).
+        data: The forward value.
+        grad: The gradient.
+        id: The node's id in the `Graph` (and in the SVG: `v{id}`).
+    """
+
+    variable: str
+    expression: str
+    latex: str
+    data: float
+    grad: float
+    id: int
+
+    @property
+    def variable_latex(self) -> str:
+        """The variable as LaTeX math."""
+        return latex_label(self.variable)
+
+
+def table_rows(graph_or_root: Any, *, all_nodes: bool = False) -> list[Row]:
+    """The rows of the trace table (see the module docs for which rows and in what order).
+
+    Args:
+        graph_or_root: A `Graph`, or a value to trace.
+        all_nodes: One row per node with generated names, instead of the labelled ones.
+    """
+    graph = as_graph(graph_or_root)
+    if all_nodes:
+        order = _all_nodes_order(graph)
+
+        def named(node: Node) -> bool:
+            return True
+
+    else:
+        order = _labelled_order(graph)
+
+        def named(node: Node) -> bool:
+            return bool(node.label)
+
+    rows = []
+    for i in order:
+        node = graph.nodes[i]
+        variable = node_name(node) if (node.label or all_nodes) else generated_name(i)
+        rows.append(
+            Row(
+                variable=variable,
+                expression=expression(graph, i, named=named),
+                latex=expression(graph, i, latex=True, named=named),
+                data=node.data,
+                grad=node.grad,
+                id=i,
+            )
+        )
+    return rows
+
+
+def _depths(graph: Graph) -> list[int]:
+    """The longest path from a leaf to each node (its column in a left-to-right figure)."""
+    depth = [0] * len(graph.nodes)
+    for node in graph.nodes:  # children come before parents
+        if node.children:
+            depth[node.id] = 1 + max(depth[c] for c in node.children)
+    return depth
+
+
+def _labelled_order(graph: Graph) -> list[int]:
+    roots = set(graph.roots)
+    depth = _depths(graph)
+    operations = [n.id for n in graph.nodes if n.label and n.children and n.id not in roots]
+    operations.sort(key=lambda i: (depth[i], len(graph.nodes[i].children), i))
+    body = operations + [r for r in graph.roots if graph.nodes[r].children]
+    # Inputs in the order the rows first use them (through unlabelled sub-expressions).
+    leaves: dict[int, None] = {}
+    seen: set[int] = set()
+    for i in body:
+        stack = list(reversed(graph.nodes[i].children))
+        while stack:
+            c = stack.pop()
+            child = graph.nodes[c]
+            if child.is_leaf:
+                if child.label:
+                    leaves.setdefault(c, None)
+            elif not child.label and c not in seen:
+                seen.add(c)
+                stack.extend(reversed(child.children))
+    for node in graph.nodes:  # labelled leaves no row uses, and leaf outputs
+        if node.is_leaf and (node.label or node.id in roots):
+            leaves.setdefault(node.id, None)
+    return (
+        [i for i in leaves if i not in roots]
+        + [i for i in body if i not in roots]
+        + [r for r in graph.roots]
+    )
+
+
+def _all_nodes_order(graph: Graph) -> list[int]:
+    roots = set(graph.roots)
+    inputs = [n.id for n in graph.nodes if n.is_leaf and n.role != "constant" and n.id not in roots]
+    taken = set(inputs) | roots
+    rest = [n.id for n in graph.nodes if n.id not in taken]
+    return inputs + rest + list(graph.roots)
+
+
+def _gradient_header(graph: Graph) -> tuple[str, str]:
+    """`Gradient (∂f/∂·)` with the output's name, as text and as LaTeX."""
+    name = "f"
+    if len(graph.roots) == 1 and graph.nodes[graph.roots[0]].label:
+        name = reference_name(graph.nodes[graph.roots[0]].label)
+    return f"Gradient (∂{name}/∂·)", rf"Gradient ($\partial {latex_label(name)}/\partial\cdot$)"
+
+
+# -- Markdown -----------------------------------------------------------------------
+
+_MARKDOWN_SPECIALS = set("\\`*_{}[]<>|$&~")
+
+
+def _markdown_cell(text: str) -> str:
+    text = " ".join(text.split("\n"))
+    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in text).strip() or " "
+
+
+def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
+    """The trace table as a GitHub-flavoured Markdown table.
+
+    Labels are escaped (`|`, `*`, `_`, `<`, ... get a backslash; newlines
+    become spaces), so every row has exactly four cells.
+
+    Args:
+        graph_or_root: A `Graph`, or a value to trace.
+        precision: Decimals of the numbers.
+        all_nodes: One row per node (see `table_rows`).
+    """
+    graph = as_graph(graph_or_root)
+    header = ("Variable", "Expression", "Forward Value", _gradient_header(graph)[0])
+    lines = ["| " + " | ".join(header) + " |", "|---|---|---|---|"]
+    for row in table_rows(graph, all_nodes=all_nodes):
+        cells = (
+            _markdown_cell(row.variable),
+            _markdown_cell(row.expression),
+            format_number(row.data, precision),
+            format_number(row.grad, precision),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# -- LaTeX --------------------------------------------------------------------------
+
+
+def _latex_number(x: float, precision: int) -> str:
+    text = format_number(x, precision)
+    if text == "nan":
+        return r"$\mathrm{nan}$"
+    if text.endswith("inf"):
+        return "$" + text.replace("inf", r"\infty") + "$"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"${mantissa} \times 10^{{{int(exponent)}}}$"
+    return f"${text}$"
+
+
+def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
+    """The trace table as a LaTeX `tabular` with booktabs rules.
+
+    Needs `\\usepackage{booktabs}` and `\\usepackage{amsmath}` in the preamble.
+    Variables and expressions are set in math mode (`w_{1}`, `\\frac{1}{1 + e^{-z}}`)
+    with LaTeX's special characters escaped.
+
+    Args:
+        graph_or_root: A `Graph`, or a value to trace.
+        precision: Decimals of the numbers.
+        all_nodes: One row per node (see `table_rows`).
+    """
+    graph = as_graph(graph_or_root)
+    lines = [
+        r"\begin{tabular}{llrr}",
+        r"\toprule",
+        rf"Variable & Expression & Forward Value & {_gradient_header(graph)[1]} \\",
+        r"\midrule",
+    ]
+    for row in table_rows(graph, all_nodes=all_nodes):
+        expr = row.latex if row.latex in _LEAF_WORDS else f"${row.latex}$"
+        lines.append(
+            f"${row.variable_latex}$ & {expr} & {_latex_number(row.data, precision)} & "
+            rf"{_latex_number(row.grad, precision)} \\"
+        )
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+# -- HTML ---------------------------------------------------------------------------
+
+
+def to_html_table(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
+    """The trace table as an HTML `<table>` (class `gradtrace-trace`), text escaped.
+
+    Each body row carries `data-node="{id}"`, and its number cells the classes
+    `gt-data` and `gt-grad`, so a script can update them in place.
+
+    Args:
+        graph_or_root: A `Graph`, or a value to trace.
+        precision: Decimals of the numbers.
+        all_nodes: One row per node (see `table_rows`).
+    """
+    graph = as_graph(graph_or_root)
+    header = ("Variable", "Expression", "Forward Value", _gradient_header(graph)[0])
+    lines = [
+        '<table class="gradtrace-trace">',
+        "<thead><tr>"
+        + "".join(f'<th scope="col">{escape(h)}</th>' for h in header)
+        + "</tr></thead>",
+        "<tbody>",
+    ]
+    for row in table_rows(graph, all_nodes=all_nodes):
+        lines.append(
+            f'<tr data-node="{row.id}"><th scope="row">{_html_text(row.variable)}</th>'
+            f"<td>{_html_text(row.expression)}</td>"
+            f'<td class="gt-data">{format_number(row.data, precision)}</td>'
+            f'<td class="gt-grad">{format_number(row.grad, precision)}</td></tr>'
+        )
+    lines += ["</tbody>", "</table>"]
+    return "\n".join(lines) + "\n"
+
+
+def _html_text(text: str) -> str:
+    return "<br>".join(escape(line) for line in text.split("\n"))
+
+
+# -- CSV ----------------------------------------------------------------------------
+
+
+def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
+    """The trace table as CSV (RFC 4180 quoting, `\\n` line ends, a header row).
+
+    Args:
+        graph_or_root: A `Graph`, or a value to trace.
+        precision: Decimals of the numbers.
+        all_nodes: One row per node (see `table_rows`).
+    """
+    graph = as_graph(graph_or_root)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["Variable", "Expression", "Forward Value", _gradient_header(graph)[0]])
+    for row in table_rows(graph, all_nodes=all_nodes):
+        writer.writerow(
+            [
+                row.variable,
+                row.expression,
+                format_number(row.data, precision),
+                format_number(row.grad, precision),
+            ]
+        )
+    return buffer.getvalue()
