@@ -12,7 +12,7 @@ micrograd's `Value` exports too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -112,8 +112,10 @@ def trace(*roots: Any, parameters: Iterable[Any] = ()) -> Graph:
         >>> from gradtrace import Value
         >>> a = Value(2.0, "a")
         >>> g = trace(a * a + 1)
-        >>> [(n.id, n.op, n.children, n.role) for n in g]
-        [(0, '', (), 'input'), (1, '*', (0, 0), 'intermediate'), (2, 'const', (), 'constant'), (3, '+', (1, 2), 'output')]
+        >>> [(n.op, n.children) for n in g]
+        [('', ()), ('*', (0, 0)), ('const', ()), ('+', (1, 2))]
+        >>> [n.role for n in g]
+        ['input', 'intermediate', 'constant', 'output']
     """
     if not roots:
         raise TypeError("trace() needs at least one root value")
@@ -133,7 +135,7 @@ def trace(*roots: Any, parameters: Iterable[Any] = ()) -> Graph:
             op=str(getattr(v, "_op", "") or ""),
             data=float(v.data),
             grad=float(v.grad),
-            children=tuple(ids[id(c)] for c in v._prev),
+            children=tuple(ids[id(c)] for c in _children(v)),
             role=_role(v, i in root_ids, id(v) in param_ids),
             scope=tuple(getattr(v, "_scope", ()) or ()),
         )
@@ -160,11 +162,36 @@ def _role(value: Any, is_root: bool, is_parameter: bool) -> Role:
     return "constant" if getattr(value, "_op", "") == CONSTANT else "input"
 
 
+def _children(value: Any) -> Sequence[Any]:
+    """A value's children in a deterministic order.
+
+    gradtrace's `_prev` is a tuple in operand order and is used as it is. A set
+    (micrograd's `_prev`) iterates in an order that depends on memory
+    addresses, so its members are sorted by what they show (operation, value,
+    label); the same graph then gives the same drawing run after run.
+    """
+    prev = value._prev
+    if isinstance(prev, (set, frozenset)):
+        return sorted(prev, key=_show_key)
+    return tuple(prev)
+
+
+def _show_key(value: Any) -> tuple[str, str, float, str, int]:
+    data = float(value.data)
+    return (
+        str(getattr(value, "_op", "") or ""),
+        str(getattr(value, "label", "") or ""),
+        0.0 if data != data else data,
+        repr(data),
+        len(value._prev),
+    )
+
+
 def _topological_order(roots: Iterable[Any]) -> list[Any]:
     """Children before parents, children in operand order, roots in the order given.
 
     Iterative depth-first search; `_prev` may be a tuple, list or (as in
-    micrograd) a set, in which case its order is whatever Python gives.
+    micrograd) a set, which `_children` puts in a deterministic order.
     """
     order: list[Any] = []
     seen: set[int] = set()
@@ -172,13 +199,13 @@ def _topological_order(roots: Iterable[Any]) -> list[Any]:
         if id(root) in seen:
             continue
         seen.add(id(root))
-        stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root._prev))]
+        stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(_children(root)))]
         while stack:
             node, children = stack[-1]
             for child in children:
                 if id(child) not in seen:
                     seen.add(id(child))
-                    stack.append((child, iter(child._prev)))
+                    stack.append((child, iter(_children(child))))
                     break
             else:
                 stack.pop()
