@@ -1,7 +1,8 @@
 """Small synthetic 2-D data sets for classifiers, the same on every machine.
 
-Each function returns `(x, y)`: `x` a list of `[x₀, x₁]` rows of floats and
-`y` a list of integer class labels. Classes are interleaved (sample `n`
+Each function returns a `Dataset`, a named pair `(x, y)`: `x` a list of
+`[x₀, x₁]` rows of floats and `y` a list of integer class labels (unpack it,
+`x, y = four_blobs()`, or use `.x` and `.y`). Classes are interleaved (sample `n`
 belongs to class `n % classes`), so any prefix of the data holds every class.
 
 Reproducible by construction: the only source of randomness is a
@@ -18,10 +19,19 @@ the platform's C library, whose last bits may differ between machines:
 from __future__ import annotations
 
 import random
+from typing import NamedTuple
 
-__all__ = ["FOUR_BLOBS_SEED", "four_blobs", "moons", "spiral"]
+__all__ = ["FOUR_BLOBS_SEED", "Dataset", "four_blobs", "moons", "spiral"]
 
-Dataset = tuple[list[list[float]], list[int]]
+
+class Dataset(NamedTuple):
+    """A labelled 2-D data set: unpacks as `x, y`."""
+
+    x: list[list[float]]
+    """One `[x₀, x₁]` row of floats per sample."""
+    y: list[int]
+    """The class of each sample, 0, 1, 2, ..."""
+
 
 #: The seed of `four_blobs()`, the classifier's headline data set.
 FOUR_BLOBS_SEED = 35
@@ -74,7 +84,7 @@ def four_blobs(
         cx, cy = _BLOB_CENTRES[n % 4]
         x.append([cx + spread * _normal(rng), cy + spread * _normal(rng)])
         y.append(n % 4)
-    return x, y
+    return Dataset(x, y)
 
 
 def spiral(
@@ -100,7 +110,7 @@ def spiral(
             s, co = _sin_cos(angle)
             x.append([r * co, r * s])
             y.append(c)
-    return x, y
+    return Dataset(x, y)
 
 
 def moons(*, n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
@@ -128,7 +138,7 @@ def moons(*, n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset
             px, py = 1.0 - c, 0.5 - s
         x.append([px + noise * _normal(rng), py + noise * _normal(rng)])
         y.append(label)
-    return x, y
+    return Dataset(x, y)
 
 
 def _normal(rng: random.Random) -> float:

@@ -26,8 +26,18 @@ from itertools import pairwise
 from numbers import Integral
 
 from gradtrace.engine import CONSTANT, Value
+from gradtrace.errors import GradtraceError
 
-__all__ = ["EPSILON", "MLP", "LinearLayer", "Module", "cross_entropy_loss", "softmax"]
+__all__ = [
+    "EPSILON",
+    "MLP",
+    "DataError",
+    "LinearLayer",
+    "ModelError",
+    "Module",
+    "cross_entropy_loss",
+    "softmax",
+]
 
 #: Added to the true class's probability inside the log, against log(0).
 EPSILON = 1e-6
@@ -36,6 +46,14 @@ EPSILON = 1e-6
 Row = Sequence[float] | Sequence[Value]
 
 _ACTIVATIONS = ("relu", "tanh")
+
+
+class ModelError(GradtraceError, ValueError):
+    """A model that cannot be built (bad sizes, unknown activation); also a `ValueError`."""
+
+
+class DataError(GradtraceError, ValueError):
+    """Data a model cannot use (wrong lengths or widths, bad labels); also a `ValueError`."""
 
 
 class Module:
@@ -85,7 +103,7 @@ class LinearLayer(Module):
         self, nin: int, nout: int, *, seed: int | random.Random = 0, name: str = ""
     ) -> None:
         if not (_is_count(nin) and _is_count(nout)):
-            raise ValueError(
+            raise ModelError(
                 f"LinearLayer sizes must be positive integers, got nin={nin!r}, nout={nout!r}"
             )
         rng = seed if isinstance(seed, random.Random) else random.Random(seed)
@@ -116,11 +134,13 @@ class LinearLayer(Module):
         out = []
         for n, row in enumerate(x):
             if len(row) != self.nin:
-                raise ValueError(
+                raise DataError(
                     f"{self!r} expects rows of {self.nin} numbers, but row {n} has {len(row)}"
                 )
             xs = [v if isinstance(v, Value) else Value(v) for v in row]
-            out.append([_dot(xs, col) + b for col, b in zip(self._columns, self.b, strict=True)])
+            out.append(
+                [Value.dot(xs, col) + b for col, b in zip(self._columns, self.b, strict=True)]
+            )
         return out
 
 
@@ -154,7 +174,7 @@ class MLP(Module):
         seed: int | random.Random = 0,
     ) -> None:
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; use 'relu' or 'tanh'")
+            raise ModelError(f"unknown activation {activation!r}; use 'relu' or 'tanh'")
         rng = seed if isinstance(seed, random.Random) else random.Random(seed)
         sizes = [nin, *hidden_sizes, nout]
         self.nin = nin
@@ -204,7 +224,7 @@ def softmax(logits: Sequence[Sequence[Value]]) -> list[list[Value]]:
     for row in logits:
         m = Value(max(z.data for z in row), "max", (), CONSTANT)
         exps = [(z - m).exp() for z in row]
-        total = _sum(exps)
+        total = Value.sum(exps)
         probs.append([e / total for e in exps])
     return probs
 
@@ -224,39 +244,23 @@ def cross_entropy_loss(
         epsilon: Added to the probability inside the log.
 
     Raises:
-        ValueError: `probs` and `y` differ in length, are empty, or a label is
+        DataError: `probs` and `y` differ in length, are empty, or a label is
             not a valid class index.
     """
     n = len(probs)
     if n == 0:
-        raise ValueError("cross_entropy_loss needs at least one sample; got empty probs")
+        raise DataError("cross_entropy_loss needs at least one sample; got empty probs")
     if len(y) != n:
-        raise ValueError(f"cross_entropy_loss got {n} rows of probabilities but {len(y)} labels")
+        raise DataError(f"cross_entropy_loss got {n} rows of probabilities but {len(y)} labels")
     eps = Value(epsilon, "ε", (), CONSTANT)
     terms = []
     for k, (row, label) in enumerate(zip(probs, y, strict=True)):
         if not (_is_index(label) and label < len(row)):
-            raise ValueError(
+            raise DataError(
                 f"label {label!r} of sample {k} is not a class index in range({len(row)})"
             )
         terms.append((row[label] + eps).log())
-    return -(_sum(terms) / n)
-
-
-def _dot(a: Sequence[Value], b: Sequence[Value]) -> Value:
-    """Σ aᵢ·bᵢ as one fused `"dot"` node."""
-    out = a[0] * b[0]
-    for ai, bi in zip(a[1:], b[1:], strict=True):
-        out = out + ai * bi
-    return out
-
-
-def _sum(terms: Sequence[Value]) -> Value:
-    """Σ terms as one fused `"sum"` node."""
-    out = terms[0]
-    for t in terms[1:]:
-        out = out + t
-    return out
+    return -(Value.sum(terms) / n)
 
 
 def _is_count(n: object) -> bool:

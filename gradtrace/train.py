@@ -13,15 +13,27 @@ from dataclasses import dataclass, field
 from numbers import Real
 
 from gradtrace.engine import Value
-from gradtrace.nn import Module, Row, _is_index, cross_entropy_loss, softmax
+from gradtrace.errors import GradtraceError
+from gradtrace.nn import DataError, Module, Row, _is_index, cross_entropy_loss, softmax
 
-__all__ = ["History", "TrainingDivergedError", "accuracy", "predict", "train"]
+__all__ = [
+    "History",
+    "TrainingDivergedError",
+    "TrainingError",
+    "accuracy",
+    "predict",
+    "train",
+]
 
 #: Called after every iteration with (iteration, loss, accuracy); iteration counts from 1.
 Callback = Callable[[int, float, float], object]
 
 
-class TrainingDivergedError(ValueError):
+class TrainingError(GradtraceError, ValueError):
+    """Training settings that cannot work (learning rate, number of iterations)."""
+
+
+class TrainingDivergedError(TrainingError):
     """The loss became nan or infinite: the learning rate is too large for this model."""
 
 
@@ -85,10 +97,11 @@ def train(
         `final_loss` and `final_accuracy` are those of the last iteration.
 
     Raises:
-        ValueError: Empty data, `x` and `y` of different lengths, rows of the
+        DataError: Empty data, `x` and `y` of different lengths, rows of the
             wrong width, or a label that is not a class of the model.
-        TrainingDivergedError: The loss became nan or infinite (a `ValueError`
-            too); the message names the iteration.
+        TrainingError: `lr` is not a positive number or `epochs` not a count.
+        TrainingDivergedError: The loss became nan or infinite; the message
+            names the iteration. All three are `ValueError`s too.
 
     Example:
         >>> from gradtrace import LinearLayer, four_blobs
@@ -135,9 +148,9 @@ def accuracy(outputs: Sequence[Sequence[Value]], y: Sequence[int]) -> float:
     go to the first largest output.
     """
     if len(outputs) != len(y):
-        raise ValueError(f"accuracy got {len(outputs)} rows but {len(y)} labels")
+        raise DataError(f"accuracy got {len(outputs)} rows but {len(y)} labels")
     if not y:
-        raise ValueError("accuracy needs at least one sample")
+        raise DataError("accuracy needs at least one sample")
     hits = sum(_argmax(row) == label for row, label in zip(outputs, y, strict=True))
     return hits / len(y)
 
@@ -153,24 +166,26 @@ def _argmax(row: Sequence[Value]) -> int:
 def _check_data(x: Sequence[Sequence[float]], y: Sequence[int], lr: float, epochs: int) -> None:
     """Clear errors for data that cannot be trained on, before anything changes."""
     if len(x) == 0:
-        raise ValueError("train needs at least one sample; x is empty")
+        raise DataError("train needs at least one sample; x is empty")
     if len(x) != len(y):
-        raise ValueError(
-            f"x has {len(x)} samples but y has {len(y)} labels; give one label per row"
-        )
+        raise DataError(f"x has {len(x)} samples but y has {len(y)} labels; give one label per row")
     width = len(x[0])
     for n, row in enumerate(x):
         if len(row) != width:
-            raise ValueError(f"row {n} of x has {len(row)} numbers, row 0 has {width}")
-        if not all(isinstance(v, Real) for v in row):
-            raise ValueError(f"row {n} of x holds something that is not a number: {list(row)!r}")
+            raise DataError(f"row {n} of x has {len(row)} numbers, row 0 has {width}")
+        values: Sequence[object] = row  # checked, whatever the caller's types say
+        for v in values:
+            if not isinstance(v, Real):
+                raise DataError(f"row {n} of x holds something that is not a number: {v!r}")
+            if not math.isfinite(float(v)):
+                raise DataError(f"row {n} of x holds {v}; inputs must be finite numbers")
     for n, label in enumerate(y):
         if not _is_index(label):
-            raise ValueError(f"label {label!r} of sample {n} is not a class index (0, 1, 2, ...)")
+            raise DataError(f"label {label!r} of sample {n} is not a class index (0, 1, 2, ...)")
     if not _is_positive(lr):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        raise TrainingError(f"lr must be a positive finite number, got {lr!r}")
     if not _is_index(epochs):
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+        raise TrainingError(f"epochs must be a non-negative integer, got {epochs!r}")
 
 
 def _is_positive(x: object) -> bool:

@@ -1,4 +1,4 @@
-"""nn: layers, softmax and cross-entropy against independent float formulas and finite differences."""
+"""nn: layers, softmax and cross-entropy against float formulas and finite differences."""
 
 from __future__ import annotations
 
