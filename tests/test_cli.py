@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import gradtrace
-from gradtrace.cli import main
+from gradtrace.cli import FORMATS, main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
@@ -110,7 +110,9 @@ def test_every_example_exports_in_every_text_format(
     assert (code, err) == (0, "")
     written = sorted(tmp_path.iterdir())
     assert [p.name for p in written] == sorted(f"{example.stem}.{f[2:]}" for f in flags)
-    assert out.splitlines() == [str(tmp_path / f"{example.stem}.{f[2:]}") for f in flags]
+    # One line per file written, in the fixed order of FORMATS (not of the flags).
+    order = [f for f in FORMATS if f"--{f}" in flags]
+    assert out.splitlines() == [str(tmp_path / f"{example.stem}.{f}") for f in order]
     graph = json.loads((tmp_path / f"{example.stem}.json").read_text("utf-8"))
     root = graph["nodes"][graph["roots"][0]]
     assert root["grad"] == 1.0  # backward() ran on the root
@@ -315,3 +317,25 @@ def test_output_is_byte_identical_across_processes(tmp_path: Path) -> None:
         outputs.append({p.name: p.read_bytes() for p in folder.iterdir()})
     assert outputs[0] == outputs[1]
     assert len(outputs[0]) == 4
+
+
+def test_fast_paths_do_not_import_heavy_modules(tmp_path: Path) -> None:
+    """`--help` loads none of numpy, matplotlib, graphviz, tqdm; an SVG export only graphviz."""
+    probe = (
+        "import sys\n"
+        "from gradtrace.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "heavy = ('numpy', 'matplotlib', 'graphviz', 'tqdm')\n"
+        "print('loaded:', *sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    fig = str(ROOT / "examples/figure1.py")
+    cases = {
+        ("--help",): "loaded:",
+        ("export", fig, "--md", "-o", str(tmp_path)): "loaded:",
+        ("export", fig, "--svg", "-o", str(tmp_path)): "loaded: graphviz",
+    }
+    for argv, expected in cases.items():
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.splitlines()[-1] == expected, argv

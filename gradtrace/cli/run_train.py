@@ -13,6 +13,7 @@ test captures nothing but the table.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         history = train(x, y, model, lr=args.lr, epochs=args.epochs, callback=bar)
     except TrainingDivergedError as e:
-        raise CommandError(f"{e} (--lr {args.lr})") from None
+        raise CommandError(str(e)) from None
     finally:
         if bar is not None:
             bar.close()
@@ -146,7 +147,17 @@ class _TqdmBar:
     def __init__(self, total: int) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc="training", unit="it", leave=True, file=sys.stderr)
+        # A terminal that reports its size as 0 × 0 (a fresh pty, some CI runners)
+        # would get no bar at all from tqdm; shutil falls back to 80 × 24.
+        size = shutil.get_terminal_size()
+        self.bar = tqdm(
+            total=total,
+            desc="training",
+            unit="it",
+            ncols=size.columns,
+            nrows=size.lines,
+            file=sys.stderr,
+        )
 
     def __call__(self, iteration: int, loss: float, accuracy: float) -> None:
         self.bar.set_postfix_str(f"loss {loss:.4f}, accuracy {accuracy:.0%}", refresh=False)
