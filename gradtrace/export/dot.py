@@ -190,7 +190,8 @@ def _theme(theme: str | Theme) -> Theme:
 def html(text: str) -> str:
     """`text` escaped for a Graphviz HTML-like label (newlines become line breaks)."""
     out = (
-        text.replace("&", "&amp;")
+        text.replace("\\", "\\\\")  # Graphviz expands \N, \G, ... even in HTML labels
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")
