@@ -1,0 +1,204 @@
+"""Trace tables: SPEC §2 reproduced, escaping per format, all_nodes, edge numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from gradtrace import Value, scope, trace
+from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, to_markdown
+from gradtrace.figures import figure1, reused_node, softmax2
+
+# SPEC §2's trace table, verbatim.
+SPEC_TABLE = """\
+| Variable | Expression | Forward Value | Gradient (∂f/∂·) |
+|---|---|---|---|
+| w₁ | input | 0.2000 | 0.1004 |
+| w₂ | input | 0.4000 | 0.5246 |
+| x₁ | input | -0.4000 | 0.0498 |
+| x₂ | input | 0.5000 | 0.0996 |
+| w₁² | w₁ ** 2 | 0.0400 | 0.5000 |
+| w₂² | w₂ ** 2 | 0.1600 | 0.5000 |
+| w₁x₁ | w₁ * x₁ | -0.0800 | 0.2491 |
+| w₂x₂ | w₂ * x₂ | 0.2000 | 0.2491 |
+| z | w₁x₁ + w₂x₂ | 0.1200 | 0.2491 |
+| u | w₁² + w₂² | 0.2000 | 0.5000 |
+| R | 0.5 * u | 0.1000 | 1.0000 |
+| G = σ(z) | 1/(1+e⁻ᶻ) | 0.5300 | 1.0000 |
+| f | G + R | 0.6300 | 1.0000 |
+"""
+
+NASTY = ["a|b", "x\\|y", "two\nlines", "<script>alert(1)</script>", "$_%#&{}~^\\", 'q"uote,comma']
+
+
+def cells(line: str) -> list[str]:
+    """The cells of a Markdown table row (a pipe preceded by a backslash is text)."""
+    parts = re.split(r"(?<!\\)\|", line)
+    assert parts[0] == "" and parts[-1] == "", line
+    return [p.strip() for p in parts[1:-1]]
+
+
+def normalise(expression: str) -> str:
+    """Compare expressions up to notation: `w₁ ** 2` ~ `w₁²`, `*` ~ `×`, spacing."""
+    return expression.replace(" ", "").replace("**2", "²").replace("*", "×")
+
+
+def test_figure1_markdown_reproduces_the_spec_table() -> None:
+    ours = [cells(line) for line in to_markdown(figure1()).splitlines()]
+    spec = [cells(line) for line in SPEC_TABLE.splitlines()]
+    assert ours[0] == spec[0]
+    assert len(ours) == len(spec)
+    for mine, theirs in zip(ours[2:], spec[2:], strict=True):
+        assert mine[0] == theirs[0]
+        assert normalise(mine[1]) == normalise(theirs[1])
+        assert mine[2:] == theirs[2:]
+
+
+def test_figure1_rows_carry_the_expressions_in_latex() -> None:
+    rows = {r.variable: r for r in table_rows(figure1())}
+    assert rows["G = σ(z)"].latex == r"\frac{1}{1 + e^{-z}}"
+    assert rows["w₁²"].latex == "w_{1}^{2}"
+    assert rows["w₁"].latex == "input"
+    assert rows["f"].expression == "G + R"
+
+
+def test_markdown_keeps_four_columns_whatever_the_labels() -> None:
+    a = Value(1.0, NASTY[0])
+    out = a
+    for label in NASTY[1:]:
+        out = out * Value(2.0, label)
+        out.label = label + "*"
+    for line in to_markdown(out).splitlines():
+        assert len(cells(line)) == 4, line
+    assert "<script>" not in to_markdown(out)
+
+
+def test_latex_escapes_specials() -> None:
+    a = Value(1.0, "$_%#&{}~^\\")
+    b = a * 2
+    b.label = "loss"
+    tex = to_latex(b)
+    assert r"\$\_\%\#\&\{\}\sim{}\hat{}\backslash{}" in tex
+    body = [line for line in tex.splitlines() if line.endswith(r"\\")]
+    for line in body:
+        assert len(re.findall(r"(?<!\\)&", line)) == 3, line
+        assert line.count("{") == line.count("}")
+        assert len(re.findall(r"(?<!\\)\$", line)) % 2 == 0
+        assert not re.search(r"(?<!\\)[%#]", line)
+    assert tex.startswith(r"\begin{tabular}{llrr}")
+    assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
+    assert r"$\mathit{loss}$" in tex
+
+
+class _Cells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.tags: list[str] = []
+        self.open = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.rows[-1].append("")
+            self.open = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self.open = False
+
+    def handle_data(self, data: str) -> None:
+        if self.open:
+            self.rows[-1][-1] += data
+
+
+def test_html_escapes_labels_and_marks_number_cells() -> None:
+    x = Value(1.5, "<script>alert(1)</script>")
+    y = x * Value(2.0, 'a & "b"')
+    y.label = "y"
+    y.backward()
+    page = to_html_table(y)
+    parser = _Cells()
+    parser.feed(page)
+    assert "script" not in parser.tags
+    variables = [row[0] for row in parser.rows[1:]]
+    assert variables == ["<script>alert(1)</script>", 'a & "b"', "y"]
+    assert parser.rows[0] == ["Variable", "Expression", "Forward Value", "Gradient (∂y/∂·)"]
+    assert parser.rows[-1] == ["y", '<script>alert(1)</script> × a & "b"', "3.0000", "1.0000"]
+    assert f'<tr data-node="{trace(y).roots[0]}">' in page
+    assert '<td class="gt-data">3.0000</td><td class="gt-grad">1.0000</td>' in page
+
+
+def test_csv_round_trips() -> None:
+    x = Value(1.0, 'q"uote,comma')
+    y = x * Value(-2.0, "two\nlines")
+    y.label = "y"
+    y.backward()
+    rows = list(csv.reader(io.StringIO(to_csv(y))))
+    assert rows[0] == ["Variable", "Expression", "Forward Value", "Gradient (∂y/∂·)"]
+    assert rows[1] == ['q"uote,comma', "input", "1.0000", "-2.0000"]
+    assert rows[2] == ["two\nlines", "input", "-2.0000", "1.0000"]
+    assert all(len(r) == 4 for r in rows)
+
+
+def test_non_finite_numbers_in_every_format() -> None:
+    x = Value(0.0, "x")
+    y = x.log()
+    y.label = "y"
+    z = y * 0.0
+    z.label = "z"
+    n = -x
+    n.label = "n"
+    total = z + n
+    total.label = "t"
+    md = to_markdown(total)
+    assert "| y | ln(x) | -inf |" in md
+    assert "| z | y × 0 | nan |" in md
+    assert "| n | −x | -0.0000 |" in md
+    tex = to_latex(total)
+    assert r"$-\infty$" in tex
+    assert r"$\mathrm{nan}$" in tex
+    assert "nan" in to_csv(total) and "nan" in to_html_table(total)
+
+
+def test_all_nodes_lists_every_node_with_unique_names() -> None:
+    graph = trace(figure1())
+    rows = table_rows(graph, all_nodes=True)
+    assert sorted(r.id for r in rows) == list(range(len(graph)))
+    assert rows[-1].variable == "f"
+    names = [r.variable for r in rows if graph[r.id].op != "const"]
+    assert len(names) == len(set(names))
+    by_id = {r.id: r for r in rows}
+    g = graph.labelled("G = σ(z)")
+    subscript = str(g.children[0]).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+    assert by_id[g.id].expression == "1/v" + subscript
+
+
+def test_unlabelled_output_gets_a_row_and_inputs_come_first() -> None:
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    with scope("s"):
+        out = (a * b).exp() + b
+    out.backward()
+    rows = table_rows(out)
+    assert [r.variable for r in rows] == ["a", "b", "v₄"]
+    assert trace(out).roots == (4,)
+    assert rows[-1].expression == "exp(a × b) + b"
+    assert math.isclose(rows[0].grad, 3.0 * math.exp(6.0))
+
+
+def test_the_header_names_the_output() -> None:
+    assert "Gradient (∂L/∂·)" in to_markdown(softmax2())
+    assert "Gradient (∂b/∂·)" in to_markdown(reused_node())
+
+
+@pytest.mark.parametrize("fmt", [to_markdown, to_latex, to_html_table, to_csv])
+def test_precision_option(fmt) -> None:  # type: ignore[no-untyped-def]
+    text = fmt(figure1(), precision=2)
+    assert "0.53" in text and "0.5300" not in text
