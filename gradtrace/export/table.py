@@ -188,7 +188,7 @@ def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = Fal
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
-    header = ("Variable", "Expression", "Forward Value", _gradient_header(graph)[0])
+    header = ("Variable", "Expression", "Forward Value", _markdown_cell(_gradient_header(graph)[0]))
     lines = ["| " + " | ".join(header) + " |", "|---|---|---|---|"]
     for row in table_rows(graph, all_nodes=all_nodes):
         cells = (
