@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     from gradtrace import data
     from gradtrace.nn import MLP, LinearLayer, Module
-    from gradtrace.train import TrainingDivergedError, train
+    from gradtrace.train import train
 
     x, y = getattr(data, args.data)()
     classes = max(y) + 1
@@ -53,10 +53,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     bar = _progress(args.epochs) if _show_progress(args.quiet) else None
-    try:
+    try:  # a diverging run raises TrainingDivergedError, a GradtraceError main() reports
         history = train(x, y, model, lr=args.lr, epochs=args.epochs, callback=bar)
-    except TrainingDivergedError as e:
-        raise CommandError(str(e)) from None
     finally:
         if bar is not None:
             bar.close()
