@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
+import os
 import platform
 import random
 import statistics
@@ -36,7 +38,9 @@ import numpy as np
 # -- data -------------------------------------------------------------------
 
 
-def two_moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[list[list[float]], list[int]]:
+def two_moons(
+    n: int = 100, noise: float = 0.1, seed: int = 1
+) -> tuple[list[list[float]], list[int]]:
     """Two interleaving half circles (like scikit-learn's make_moons), labels -1 and +1."""
     rng = np.random.default_rng(seed)
     half = n // 2
@@ -58,7 +62,7 @@ class MLP:
     def __init__(self, value: type, sizes: Sequence[int], seed: int = 1337) -> None:
         rng = random.Random(seed)
         self.layers: list[list[tuple[list[Any], Any]]] = []
-        for fan_in, fan_out in zip(sizes, sizes[1:]):
+        for fan_in, fan_out in itertools.pairwise(sizes):
             layer = [
                 ([value(rng.uniform(-1, 1)) for _ in range(fan_in)], value(0.0))
                 for _ in range(fan_out)
@@ -73,7 +77,7 @@ class MLP:
         for i, layer in enumerate(self.layers):
             outs = []
             for w, b in layer:
-                act = sum((wi * xi for wi, xi in zip(w, x)), b)
+                act = sum((wi * xi for wi, xi in zip(w, x, strict=True)), b)
                 outs.append(act.relu() if i < last else act)
             x = outs
         return x[0]
@@ -82,7 +86,7 @@ class MLP:
 def loss_of(model: MLP, points: list[list[float]], labels: list[int], alpha: float = 1e-4) -> Any:
     """Mean hinge loss plus L2 regularisation, exactly as in micrograd's demo notebook."""
     scores = [model(x) for x in points]
-    losses = [(1 + -yi * si).relu() for yi, si in zip(labels, scores)]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(labels, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = alpha * sum(p * p for p in model.parameters())
     return data_loss + reg_loss
@@ -135,7 +139,7 @@ def seconds(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def peak_bytes_per_node(value: type) -> tuple[float, float, int]:
+def peak_bytes_per_node(value: type) -> tuple[float, float]:
     """Peak traced memory per node while building one iteration's graph, and after backward."""
     points, labels = two_moons()
     model = MLP(value, [2, 16, 16, 1])
@@ -147,7 +151,7 @@ def peak_bytes_per_node(value: type) -> tuple[float, float, int]:
     backward_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     nodes = count_nodes(loss)
-    return forward_peak / nodes, backward_peak / nodes, nodes
+    return forward_peak / nodes, backward_peak / nodes
 
 
 def main() -> None:
@@ -164,7 +168,7 @@ def main() -> None:
 
     # Same code, same numbers: both engines must agree before their speed means anything.
     ref, other = (train(v, 2) for v in engines.values())
-    if not all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(ref, other)):
+    if not all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(ref, other, strict=True)):
         sys.exit(f"the engines disagree: {ref} vs {other}")
 
     points, labels = two_moons()
@@ -176,7 +180,7 @@ def main() -> None:
             times[name].append(seconds(lambda v=value: train(v, args.iterations)))
 
     medians = {name: statistics.median(t) for name, t in times.items()}
-    print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or '?'}")
+    print(f"python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} cpus")
     print(f"graph per iteration: {nodes} nodes; {args.runs} runs x {args.iterations} iterations")
     for name, med in medians.items():
         per_iter = med / args.iterations
@@ -188,8 +192,8 @@ def main() -> None:
         )
     print(f"speed-up gradtrace vs micrograd: {medians['micrograd'] / medians['gradtrace']:.2f}x")
     for name, value in engines.items():
-        fwd, bwd, n = peak_bytes_per_node(value)
-        print(f"{name:>10}: peak memory {fwd:.0f} B/node after forward, {bwd:.0f} B/node with backward")
+        fwd, bwd = peak_bytes_per_node(value)
+        print(f"{name:>10}: peak memory {fwd:.0f} B/node (forward), {bwd:.0f} B/node (+ backward)")
 
 
 if __name__ == "__main__":
