@@ -143,3 +143,38 @@ def test_plot_with_an_unknown_suffix(capsys: pytest.CaptureFixture[str], tmp_pat
 def test_plot_into_a_missing_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     err = fails(capsys, "--plot", str(tmp_path / "figs" / "run.svg"), status=1)
     assert "output folder" in err and "does not exist" in err and "mkdir -p" in err
+
+
+def test_without_tqdm_a_plain_status_line_reports_progress(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gradtrace.cli import run_train
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # `import tqdm` now raises ImportError
+    progress = run_train._progress(200)
+    for iteration in range(1, 201):
+        progress(iteration, 0.5 / iteration, 0.75)
+    progress.close()
+    err = capsys.readouterr().err
+    assert err.endswith("\rtraining 200/200  loss 0.0025  accuracy 75%\n")
+    assert err.count("\r") == 100  # every 2nd of 200 iterations: the terminal is not flooded
+
+
+def test_plot_writes_the_loss_curve_and_the_decision_regions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from gradtrace import plots
+    from gradtrace.data import four_blobs
+    from gradtrace.nn import LinearLayer
+    from gradtrace.train import train
+
+    assert main(["train", "--epochs", "3", "--plot", str(tmp_path / "run.svg")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    loss, regions = tmp_path / "run-loss.svg", tmp_path / "run-regions.svg"
+    assert out[-2:] == [str(loss), str(regions)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-loss.svg", "run-regions.svg"]
+    x, y = four_blobs()
+    model = LinearLayer(2, 4)
+    history = train(x, y, model, epochs=3)
+    assert loss.read_bytes() == plots.training_curves_bytes(history, format="svg")
+    assert regions.read_bytes() == plots.decision_regions_bytes(model, x, y, format="svg")

@@ -16,7 +16,7 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from gradtrace.cli.common import CommandError
 from gradtrace.cli.files import check_writable, write_all
@@ -111,7 +111,7 @@ def _figures(
     """The two figures, in memory, in the format of their suffix."""
     from gradtrace import plots
 
-    fmt = paths["loss"].suffix[1:].lower()
+    fmt: Literal["svg", "png"] = "png" if paths["loss"].suffix.lower() == ".png" else "svg"
     return {
         paths["loss"]: plots.training_curves_bytes(history, format=fmt),
         paths["regions"]: plots.decision_regions_bytes(model, x, y, format=fmt),
