@@ -3,7 +3,7 @@
 Browsers display MathML natively (Chromium since version 109, Firefox and
 Safari for much longer), so a page carries its formulas as markup and needs
 no JavaScript renderer fetched from a CDN. The conversion uses
-[latex2mathml](https://pypi.org/project/latex2mathml/), imported only here.
+latex2mathml (from PyPI), imported only here.
 """
 
 from __future__ import annotations
@@ -12,6 +12,11 @@ import html
 import re
 
 __all__ = ["MathError", "to_mathml"]
+
+
+_SUPERSCRIPT_PRIME = re.compile(
+    r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x02032;)+)</mi></msup>"
+)
 
 
 class MathError(ValueError):
@@ -49,9 +54,16 @@ def to_mathml(latex: str, *, display: bool = False) -> str:
         markup = convert(source, display="block" if display else "inline")
     except Exception as error:  # latex2mathml raises many types for bad input
         raise MathError(f"cannot render ${source}$: {error}") from None
+    if "<mi>&</mi>" in markup:
+        raise MathError(
+            f"cannot render ${source}$: alignment (&) is not supported; "
+            "write one formula per $$ block"
+        )
     if "\\" in _text_of(markup):
         # latex2mathml passes unknown commands through as text (\foo → "\").
         raise MathError(f"cannot render ${source}$: unknown LaTeX command")
+    # A prime as a superscript (σ′) is tiny without a math font: set it inline instead.
+    markup = _SUPERSCRIPT_PRIME.sub(r"<mrow>\1<mo>\2</mo></mrow>", markup)
     head, _, rest = markup.replace("\n", "").partition(">")
     inner = rest[: -len("</math>")]
     tex = html.escape(source, quote=False)

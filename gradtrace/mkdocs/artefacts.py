@@ -18,6 +18,7 @@ import contextlib
 import importlib
 import io
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -52,7 +53,16 @@ def figure_files(
         light: render.to_svg(graph, theme="light", **dot_options),
         dark: render.to_svg(graph, theme="dark", **dot_options),
     }
-    return files, {"figure": {"light": light, "dark": dark, "alt": "", "caption": ""}}
+    wide = _aspect(files[light]) > 2.0
+    return files, {"figure": {"light": light, "dark": dark, "alt": "", "caption": "", "wide": wide}}
+
+
+def _aspect(svg: str) -> float:
+    """Width / height of an SVG from its `width` and `height` attributes (0 if unknown)."""
+    size = re.search(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', svg)
+    if not size or float(size.group(2)) == 0:
+        return 0.0
+    return float(size.group(1)) / float(size.group(2))
 
 
 def _fmt(precision: int) -> Callable[[float], str]:
@@ -133,7 +143,7 @@ def derivation(precision: int) -> Result:
     for name, formula, exact in closed:
         engine = value[name].grad
         rows.append(
-            f"| {name} | {formula} | {fmt(exact)} | {fmt(engine)} | {abs(exact - engine):.1e} |"
+            f"| {name} | {formula} | {fmt(exact)} | {fmt(engine)} | {_difference(exact, engine)} |"
         )
     summary = (
         f"With $s = w_1x_1 + w_2x_2 = {fmt(s)}$: $\\sigma(s) = {fmt(sigma)}$ and "
@@ -143,6 +153,12 @@ def derivation(precision: int) -> Result:
         "files": {},
         "snippets": {"derivation-table": [{"markdown": summary + "\n\n" + "\n".join(rows)}]},
     }
+
+
+def _difference(a: float, b: float) -> str:
+    """|a − b|, as `0` when the two floats are identical."""
+    d = abs(a - b)
+    return "0" if d == 0 else f"{d:.1e}"
 
 
 def training(precision: int) -> Result:
@@ -169,35 +185,30 @@ def training(precision: int) -> Result:
             f"| Input Dimensions | {dims}D |",
         ]
     )
-    curves = plots.training_curves_svg(history)
-    regions = plots.decision_regions_svg(model, x, y)
+    files = {
+        f"{ASSETS}/training-curves.svg": plots.training_curves_svg(history),
+        f"{ASSETS}/training-curves-dark.svg": plots.training_curves_svg(history, theme="dark"),
+        f"{ASSETS}/decision-regions.svg": plots.decision_regions_svg(model, x, y),
+        f"{ASSETS}/decision-regions-dark.svg": plots.decision_regions_svg(
+            model, x, y, theme="dark"
+        ),
+    }
+
+    def figure(stem: str, alt: str) -> list[Part]:
+        light, dark = f"{ASSETS}/{stem}.svg", f"{ASSETS}/{stem}-dark.svg"
+        return [{"figure": {"light": light, "dark": dark, "alt": alt, "caption": ""}}]
+
     return {
-        "files": {
-            f"{ASSETS}/training-curves.svg": curves,
-            f"{ASSETS}/decision-regions.svg": regions,
-        },
+        "files": files,
         "snippets": {
             "training-table": [{"markdown": table}],
-            "training-curves": [
-                {
-                    "figure": {
-                        "light": f"{ASSETS}/training-curves.svg",
-                        "dark": "",
-                        "alt": "Loss and accuracy over the 500 iterations",
-                        "caption": "",
-                    }
-                }
-            ],
-            "decision-regions": [
-                {
-                    "figure": {
-                        "light": f"{ASSETS}/decision-regions.svg",
-                        "dark": "",
-                        "alt": "The four classes and the regions the trained layer assigns to each",
-                        "caption": "",
-                    }
-                }
-            ],
+            "training-curves": figure(
+                "training-curves", "Loss and accuracy over the 500 iterations"
+            ),
+            "decision-regions": figure(
+                "decision-regions",
+                "The four classes and the regions the trained layer assigns to each",
+            ),
         },
     }
 

@@ -93,8 +93,10 @@ def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, A
         files, figure = figure_files(f"block-{digest[:12]}", graph, dot_options)
     except Exception as error:
         raise FenceError(f"cannot draw the graph: {type(error).__name__}: {error}") from None
-    figure["alt"] = "Computational graph of " + ", ".join(_name_of(namespace, r) for r in roots)
-    figure["caption"] = opts["caption"]
+    figure["figure"]["alt"] = "Computational graph of " + ", ".join(
+        _name_of(namespace, r) for r in roots
+    )
+    figure["figure"]["caption"] = opts["caption"]
     parts: list[Part] = [figure]
     if opts["table"]:
         table = import_optional("gradtrace.export.table")

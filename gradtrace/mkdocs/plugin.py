@@ -75,7 +75,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         self.package_dir = Path(gradtrace.__file__).resolve().parent
         self.source = ""
         self.snippets: dict[str, list[dict[str, Any]]] = {}
-        self.placeholders: dict[str, dict[str, str]] = {}
+        self.placeholders: dict[str, dict[str, tuple[str, str]]] = {}
 
     # -- configuration --------------------------------------------------------
 
@@ -153,15 +153,16 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Files) -> str:
         page_path = page.file.src_uri
         offset = _front_matter_lines(page.file.content_string, markdown)
-        tokens: dict[str, str] = {}
+        tokens: dict[str, tuple[str, str]] = {}
         self.placeholders[page_path] = tokens
 
         def where(index: int) -> str:
             return f"{page.file.src_uri}:{offset + index + 1}"
 
-        def placeholder(fragment: str) -> str:
+        def placeholder(fragment: str, text: str = "") -> str:
+            """A token for Markdown to carry: `fragment` replaces it in HTML, `text` in the TOC."""
             token = _TOKEN.format(len(tokens))
-            tokens[token] = fragment
+            tokens[token] = (fragment, text)
             return token
 
         def render_parts(parts: list[dict[str, Any]], indent: str) -> list[str]:
@@ -170,9 +171,9 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
                 if "markdown" in part:
                     text = part["markdown"]
                 elif "figure" in part:
-                    text = placeholder(_figure_html(part["figure"], page.url))
+                    text = placeholder(_figure_html(part["figure"], page.url), "")
                 else:
-                    text = placeholder(part["html"])
+                    text = placeholder(part["html"], "")
                 out += ["", *(indent + line if line else line for line in text.split("\n")), ""]
             return out
 
@@ -215,7 +216,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         self,
         fence: Fence,
         where: Callable[[int], str],
-        placeholder: Callable[[str], str],
+        placeholder: Callable[[str, str], str],
         render_parts: Callable[[list[dict[str, Any]], str], list[str]],
         files: Files,
         config: Any,
@@ -244,10 +245,10 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
             '<div class="gradtrace-error"><strong>This gradtrace block failed:</strong> '
             f"{html.escape(reply['error'])}</div>"
         )
-        return ["", fence.indent + placeholder(error_html), ""]
+        return ["", fence.indent + placeholder(error_html, ""), ""]
 
     def _math(
-        self, markdown: str, page: Any, offset: int, placeholder: Callable[[str], str]
+        self, markdown: str, page: Any, offset: int, placeholder: Callable[[str, str], str]
     ) -> str:
         def render(latex: str, display: bool, line: int) -> str:
             try:
@@ -256,16 +257,27 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
                 log.warning(f"gradtrace: {page.file.src_uri}:{offset + line + 1}: {error}")
                 return html.escape(latex)
             if display:
-                return "\n\n" + placeholder(f'<div class="gradtrace-math">{markup}</div>') + "\n\n"
-            return placeholder(markup)
+                block = f'<div class="gradtrace-math">{markup}</div>'
+                return "\n\n" + placeholder(block, latex) + "\n\n"
+            return placeholder(markup, latex)
 
         return replace_math(markdown, render)
 
     def on_page_content(self, html_text: str, page: Any, config: Any, files: Files) -> str:
         tokens = self.placeholders.pop(page.file.src_uri, {})
-        for token, fragment in tokens.items():
+        for token, (fragment, _) in tokens.items():
             html_text = html_text.replace(f"<p>{token}</p>", fragment).replace(token, fragment)
+        _retitle(page.toc, {token: text for token, (_, text) in tokens.items()})
         return html_text
+
+
+def _retitle(items: Any, texts: dict[str, str]) -> None:
+    """Put a formula's LaTeX source where its token landed in a table-of-contents title."""
+    for item in items or ():
+        for token, text in texts.items():
+            if token in item.title:
+                item.title = item.title.replace(token, text)
+        _retitle(item.children, texts)
 
 
 #: Which `generate` entry provides each snippet name.
@@ -290,7 +302,10 @@ def _figure_html(figure: dict[str, str], page_url: str) -> str:
         path = figure.get(theme)
         if not path:
             continue
-        css = f' class="gradtrace-{theme}"' if figure.get("dark") else ""
+        classes = [f"gradtrace-{theme}"] if figure.get("dark") else []
+        if figure.get("wide"):
+            classes.append("gradtrace-wide")
+        css = f' class="{" ".join(classes)}"' if classes else ""
         src = html.escape(get_relative_url(path, page_url))
         images.append(f'<img{css} src="{src}" alt="{alt}">')
     caption = figure.get("caption", "")

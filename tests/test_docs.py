@@ -1,0 +1,243 @@
+"""The documentation site: `mkdocs build --strict` of this repository, then read what it built.
+
+The site is built once per session into a temporary folder, with an empty
+cache, so every figure, table and the training run are regenerated from the
+code as it is now. Expected numbers come from SPEC §2 and from a fresh
+`train()` run in this process, never from the site's own output.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# SPEC §2: label, forward value, gradient (4 decimals).
+SPEC_TRACE = [
+    ("w₁", "0.2000", "0.1004"),
+    ("w₂", "0.4000", "0.5246"),
+    ("x₁", "-0.4000", "0.0498"),
+    ("x₂", "0.5000", "0.0996"),
+    ("w₁²", "0.0400", "0.5000"),
+    ("w₂²", "0.1600", "0.5000"),
+    ("w₁x₁", "-0.0800", "0.2491"),
+    ("w₂x₂", "0.2000", "0.2491"),
+    ("z", "0.1200", "0.2491"),
+    ("u", "0.2000", "0.5000"),
+    ("R", "0.1000", "1.0000"),
+    ("G = σ(z)", "0.5300", "1.0000"),
+    ("f", "0.6300", "1.0000"),
+]
+
+# Suffixes a build would write: seeing them appear in `git status` means it wrote into the repo.
+BUILD_SUFFIXES = {".svg", ".png", ".html", ".css", ".js", ".json", ".xml", ".gz", ".inv", ".md"}
+
+
+def _git_status() -> set[str]:
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {line[3:] for line in out.splitlines()}
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the site once, strictly, with an empty cache; return the site folder."""
+    out = tmp_path_factory.mktemp("site")
+    env = dict(os.environ, GRADTRACE_DOCS_CACHE=str(out / "cache"), NO_MKDOCS_2_WARNING="1")
+    before = _git_status()
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out / "site")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    new = _git_status() - before
+    suspicious = sorted(
+        p for p in new if p.startswith(("docs/", "site/")) or Path(p).suffix in BUILD_SUFFIXES
+    )
+    assert not suspicious, f"the build changed the repository: {suspicious}"
+    return out / "site"
+
+
+def _page(site: Path, name: str) -> str:
+    return (site / name / "index.html").read_text(encoding="utf-8")
+
+
+class _Tables(HTMLParser):
+    """Every <table> of a page as a list of rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _tables(page: str) -> list[list[list[str]]]:
+    parser = _Tables()
+    parser.feed(page)
+    return parser.tables
+
+
+def _table_with(page: str, header: str) -> list[list[str]]:
+    for table in _tables(page):
+        if table and header in table[0]:
+            return table
+    raise AssertionError(f"no table with a {header!r} column")
+
+
+def test_figure1_svg_shows_every_value_and_gradient_of_spec(site: Path) -> None:
+    svg = (site / "assets/gradtrace/figure1.svg").read_text(encoding="utf-8")
+    text = html.unescape(" ".join(re.findall(r">([^<]+)<", svg)))
+    for label, forward, grad in SPEC_TRACE:
+        assert label in text, label
+        assert forward in text, (label, forward)
+        assert grad in text, (label, grad)
+    dark = (site / "assets/gradtrace/figure1-dark.svg").read_text(encoding="utf-8")
+    assert dark != svg and "0.5246" in dark
+
+
+def test_figure1_pages_embed_the_generated_svg_in_both_palettes(site: Path) -> None:
+    for page in ("", "figure1"):
+        body = (site / page / "index.html").read_text(encoding="utf-8")
+        assert re.search(
+            r'<img class="gradtrace-light[^"]*" src="[./]*assets/gradtrace/figure1\.svg"', body
+        )
+        assert re.search(
+            r'<img class="gradtrace-dark[^"]*" src="[./]*assets/gradtrace/figure1-dark\.svg"', body
+        )
+
+
+def test_trace_table_has_spec_13_rows(site: Path) -> None:
+    table = _table_with(_page(site, "figure1"), "Variable")
+    header, rows = table[0], table[1:]
+    assert header == ["Variable", "Expression", "Forward Value", "Gradient (∂f/∂·)"]
+    assert len(rows) == 13
+    assert [(r[0], r[2], r[3]) for r in rows] == SPEC_TRACE
+
+
+def test_derivation_table_matches_spec_closed_forms(site: Path) -> None:
+    page = _page(site, "derivation")
+    table = _table_with(page, "Closed form")
+    got = {row[0]: (row[2], row[3]) for row in table[1:]}
+    # SPEC §2's gradients of the inputs and weights, closed form and engine alike.
+    assert got == {
+        "x₁": ("0.0498", "0.0498"),
+        "x₂": ("0.0996", "0.0996"),
+        "w₁": ("0.1004", "0.1004"),
+        "w₂": ("0.5246", "0.5246"),
+    }
+
+
+def test_training_table_equals_a_fresh_training_run(site: Path) -> None:
+    from gradtrace.data import four_blobs
+    from gradtrace.nn import LinearLayer
+    from gradtrace.notation import format_number
+    from gradtrace.train import train
+
+    x, y = four_blobs()
+    history = train(x, y, LinearLayer(2, 4, seed=0), lr=1.0, epochs=500)
+    table = dict(_table_with(_page(site, "training"), "Metric")[1:])  # type: ignore[arg-type]
+    assert table == {
+        "Final Accuracy": f"{history.final_accuracy * 100:.0f}%",
+        "Final Loss": format_number(history.final_loss),
+        "Training Iterations": "500",
+        "Number of Classes": "4",
+        "Dataset Size": "100 samples",
+        "Input Dimensions": "2D",
+    }
+    assert table["Final Accuracy"] == "99%"  # SPEC §3
+
+
+def test_training_figures_are_generated(site: Path) -> None:
+    page = _page(site, "training")
+    for name in ("training-curves.svg", "decision-regions.svg"):
+        assert (
+            (site / "assets/gradtrace" / name)
+            .read_text(encoding="utf-8")
+            .lstrip()
+            .startswith(("<?xml", "<svg"))
+        )
+        assert f"assets/gradtrace/{name}" in page
+
+
+def test_math_is_rendered_to_mathml(site: Path) -> None:
+    page = _page(site, "derivation")
+    assert page.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"') >= 8
+    assert page.count('display="inline"') >= 10
+    # The quotient rule's result, as MathML, with its source kept for copying.
+    assert r"\sigma(z)\,\bigl(1 - \sigma(z)\bigr)" in page
+    prose = re.sub(r"<(pre|code|annotation)\b.*?</\1>", "", page, flags=re.S)
+    assert "$" not in re.sub(r"<script\b.*?</script>", "", prose, flags=re.S)
+    assert "GRADTRACEPLACEHOLDER" not in page
+
+
+def test_no_page_links_to_another_host(site: Path) -> None:
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= 10
+    outside = re.compile(
+        r"""(?:href|src|srcset|action|poster)\s*=\s*["']?\s*(?:https?:)?//""", re.I
+    )
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not outside.search(text), (page, outside.search(text))
+        assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", text), page
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
+    for css in site.rglob("*.css"):
+        assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", css.read_text(encoding="utf-8")), css
+
+
+def test_fence_on_our_own_pages(site: Path) -> None:
+    page = _page(site, "course")
+    images = re.findall(r'src="([./]*assets/gradtrace/block-[0-9a-f]{12}(?:-dark)?\.svg)"', page)
+    assert len(images) == 2
+    svg = (site / "course" / images[0]).read_text(encoding="utf-8")
+    # c = a·b + a at a = 2, b = −3: c = −4, ∂c/∂a = b + 1 = −2, ∂c/∂b = a = 2.
+    text = html.unescape(" ".join(re.findall(r">([^<]+)<", svg)))
+    assert "-4.0000" in text and "-2.0000" in text and "2.0000" in text
+    rows = _table_with(page, "Variable")[1:]
+    assert ["a", "input", "2.0000", "-2.0000"] in rows
+    assert ["b", "input", "-3.0000", "2.0000"] in rows
+
+
+def test_api_reference_is_generated_from_docstrings(site: Path) -> None:
+    page = _page(site, "api")
+    assert "Compute ∂self/∂v for every value" in page  # Value.backward's docstring
+    assert "GradtracePlugin" in page
+
+
+def test_live_demo_page_embeds_the_widget(site: Path) -> None:
+    page = _page(site, "demo")
+    assert "<script" in page and "w₁" in page
+    assert "not available in this build" not in page

@@ -1,0 +1,226 @@
+"""The mkdocs plugin on its own: Markdown scanning, math, the fence, and a course author's site."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gradtrace.mathml import MathError, to_mathml
+from gradtrace.mkdocs.fence import FenceError, run_block
+from gradtrace.mkdocs.markdown import (
+    FenceSyntaxError,
+    find_fences,
+    find_markers,
+    parse_options,
+    replace_math,
+)
+
+# -- Markdown scanning ------------------------------------------------------------
+
+
+def test_fences_are_found_with_their_options_and_code() -> None:
+    md = "intro\n\n```gradtrace table=true root=f\nf = 1\n```\n\n```python\nx = 2\n```\n"
+    (fence,) = find_fences(md)
+    assert (fence.start, fence.end, fence.info, fence.code) == (
+        2,
+        5,
+        "table=true root=f",
+        "f = 1\n",
+    )
+
+
+def test_a_fence_shown_inside_a_longer_fence_is_left_alone() -> None:
+    md = "````markdown\n```gradtrace\nf = 1\n```\n````\n"
+    assert find_fences(md) == []
+
+
+def test_indented_fence_is_dedented() -> None:
+    md = "- item\n\n    ```gradtrace\n    a = 1\n      b = 2\n    ```\n"
+    (fence,) = find_fences(md)
+    assert fence.indent == "    " and fence.code == "a = 1\n  b = 2\n"
+
+
+def test_unclosed_fence_is_an_error() -> None:
+    with pytest.raises(FenceSyntaxError, match="never closed"):
+        find_fences("```gradtrace\nf = 1\n")
+
+
+def test_markers_outside_code_only() -> None:
+    md = "<!-- gradtrace: figure1 -->\n```\n<!-- gradtrace: nope -->\n```\n  <!-- gradtrace:x-y -->"
+    assert [(m.line, m.name, m.indent) for m in find_markers(md)] == [
+        (0, "figure1", ""),
+        (4, "x-y", "  "),
+    ]
+
+
+def test_options_are_parsed_with_quotes_and_rejected_when_malformed() -> None:
+    assert parse_options('table=true caption="A neuron"') == {
+        "table": "true",
+        "caption": "A neuron",
+    }
+    with pytest.raises(FenceSyntaxError, match="key=value"):
+        parse_options("table")
+    with pytest.raises(FenceSyntaxError):
+        parse_options('caption="open')
+
+
+def test_math_is_replaced_outside_code_with_its_line() -> None:
+    seen: list[tuple[str, bool, int]] = []
+
+    def render(latex: str, display: bool, line: int) -> str:
+        seen.append((latex, display, line))
+        return "M"
+
+    md = "a $x$ b `$y$`\n\n```\n$z$\n```\n$$\nw^2\n$$\ncosts $5 and $6, \\$7"
+    out = replace_math(md, render)
+    assert out == "a M b `$y$`\n\n```\n$z$\n```\nM\ncosts $5 and $6, $7"
+    assert seen == [("x", False, 0), ("w^2", True, 5)]
+
+
+# -- math -------------------------------------------------------------------------
+
+
+def test_mathml_has_the_structure_and_source() -> None:
+    markup = to_mathml(r"\frac{\partial f}{\partial w_1}", display=True)
+    assert markup.startswith('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">')
+    assert "<mfrac>" in markup and "<msub><mi>w</mi><mn>1</mn></msub>" in markup
+    assert r'<annotation encoding="application/x-tex">\frac{\partial f}{\partial w_1}' in markup
+
+
+def test_mathml_errors_are_clear() -> None:
+    with pytest.raises(MathError, match="unknown LaTeX command"):
+        to_mathml(r"\nosuchcommand{x}")
+    with pytest.raises(MathError, match="empty formula"):
+        to_mathml(" ")
+
+
+# -- running a block ----------------------------------------------------------------
+
+
+def _svg_text(result: dict[str, object]) -> str:
+    files = result["files"]
+    assert isinstance(files, dict)
+    light = next(v for k, v in files.items() if not k.endswith("-dark.svg"))
+    assert isinstance(light, str)
+    return light
+
+
+def test_block_draws_the_value_nothing_else_uses_and_runs_backward() -> None:
+    code = "from gradtrace import Value\nx1 = Value(3.0)\ny = x1 * x1\n"
+    result = run_block(code, {}, 4)
+    svg = _svg_text(result)
+    # y = x₁², so y = 9 and ∂y/∂x₁ = 2·x₁ = 6; x1 is named after its variable.
+    assert "9.0000" in svg and "6.0000" in svg and "x₁" in svg
+
+
+def test_block_root_option_and_table() -> None:
+    code = "from gradtrace import Value\na = Value(2.0, 'a')\nb = a.exp()\nc = -a\n"
+    result = run_block(code, {"root": "c", "table": "true"}, 2)
+    parts = result["parts"]
+    assert isinstance(parts, list)
+    table = parts[1]["markdown"]
+    assert "| a | input | 2.00 | -1.00 |" in table
+    assert "exp" not in _svg_text(result)
+
+
+@pytest.mark.parametrize(
+    ("code", "options", "message", "line"),
+    [
+        ("x = 1\ny = 1 / 0\n", {}, "ZeroDivisionError: division by zero", 2),
+        ("x = (\n", {}, "SyntaxError", 1),
+        ("x = 1\n", {}, "defines no Value", None),
+        ("from gradtrace import Value\nx = Value(1.0)\n", {"root": "q"}, "no variable 'q'", None),
+        (
+            "from gradtrace import Value\nx = Value(1.0)\n",
+            {"colour": "red"},
+            "unknown option",
+            None,
+        ),
+        (
+            "from gradtrace import Value\nx = Value(1.0)\n",
+            {"table": "maybe"},
+            "true or false",
+            None,
+        ),
+    ],
+)
+def test_block_errors(code: str, options: dict[str, str], message: str, line: int | None) -> None:
+    with pytest.raises(FenceError, match=message) as caught:
+        run_block(code, options, 4)
+    assert caught.value.line == line
+
+
+# -- a course author's site ----------------------------------------------------------
+
+
+def _make_site(root: Path, pages: dict[str, str]) -> None:
+    (root / "docs").mkdir()
+    (root / "mkdocs.yml").write_text(
+        "site_name: course\nplugins:\n  - gradtrace:\n      cache_dir: cache\n", encoding="utf-8"
+    )
+    for name, text in pages.items():
+        (root / "docs" / name).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def _build(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
+    )
+
+
+GOOD_PAGE = """\
+    ---
+    title: Lecture 1
+    ---
+    # A neuron
+
+    With $w_1 = 2$:
+
+    ```gradtrace table=true caption="A tanh neuron"
+    from gradtrace import Value
+    w1, x1 = Value(2.0), Value(0.5)
+    out = (w1 * x1).tanh()
+    ```
+    """
+
+
+def test_fence_works_in_any_site_that_lists_the_plugin(tmp_path: Path) -> None:
+    _make_site(tmp_path, {"index.md": GOOD_PAGE})
+    build = _build(tmp_path)
+    assert build.returncode == 0, build.stderr
+    page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert '<figure class="gradtrace-figure">' in page
+    assert "<figcaption>A tanh neuron</figcaption>" in page
+    assert "<math" in page and "<table>" in page
+    # tanh(1) = 0.7616; ∂/∂w₁ = (1 − tanh²1)·x₁ = 0.2100.
+    assert "0.7616" in page and "0.2100" in page
+    svgs = sorted((tmp_path / "site/assets/gradtrace").glob("block-*.svg"))
+    assert len(svgs) == 2
+    assert not list((tmp_path / "docs").rglob("*.svg"))  # nothing written into docs/
+
+
+def test_failing_block_fails_strict_build_with_page_and_line(tmp_path: Path) -> None:
+    bad = GOOD_PAGE.replace("out = (w1 * x1).tanh()", "out = (w1 * x1).tanh()\n    1 / 0")
+    _make_site(tmp_path, {"index.md": "# ok\n", "lecture.md": bad})
+    build = _build(tmp_path)
+    assert build.returncode != 0
+    # Line 12 of lecture.md is `1 / 0` (front matter included).
+    assert "lecture.md:12: the gradtrace block failed: ZeroDivisionError" in build.stderr
+    assert "Traceback" not in build.stderr
+
+
+def test_bad_math_and_unknown_marker_fail_strict_build(tmp_path: Path) -> None:
+    _make_site(tmp_path, {"index.md": "# x\n\ntext\n\n$\\nosuch{x}$\n\n<!-- gradtrace: nope -->\n"})
+    build = _build(tmp_path)
+    assert build.returncode != 0
+    assert "index.md:5: cannot render" in build.stderr
+    assert "index.md:7: no generated snippet 'nope'" in build.stderr
