@@ -417,3 +417,290 @@ def test_number_format_matches_python(hook_page: Any) -> None:
     expected = [format_number(from_js(x), p) for x, p in cases]
     wrong = [(c, e, g) for c, e, g in zip(cases, expected, got, strict=True) if e != g]
     assert wrong == []
+
+
+# -- the widget page --------------------------------------------------------------------
+
+FIGURE1_ARGS = {"w₁": "w1", "w₂": "w2", "x₁": "x1", "x₂": "x2"}
+
+
+def _shown_rows(page: Any) -> list[tuple[str, str, str]]:
+    """(variable, forward, gradient) of every row of the page's first trace table."""
+    rows = page.eval_on_selector_all(
+        ".gradtrace-widget >> nth=0 >> tr[data-gt-node]",
+        """rows => rows.map(r => [r.querySelector('th').firstChild.textContent,
+            r.querySelector('[data-gt-data]').textContent,
+            r.querySelector('[data-gt-grad]').textContent])""",
+    )
+    return [tuple(r) for r in rows]
+
+
+def _shown_svg(page: Any) -> dict[int, tuple[str, str | None]]:
+    """node id → (forward text, gradient text) as drawn in the light figure."""
+    found = page.evaluate(
+        """() => {
+          const svg = document.querySelector('.gradtrace-widget svg.gt-svg-light');
+          const out = {};
+          for (const g of svg.querySelectorAll('g.node[id]')) {
+            const m = g.id.match(/_l_([vg])(\\d+)$/);
+            if (!m) continue;
+            const texts = g.querySelectorAll('text');
+            const text = texts[texts.length - 1].textContent;
+            out[m[2]] = Object.assign(out[m[2]] || {}, m[1] === 'v' ? {data: text} : {grad: text});
+          }
+          return out;
+        }"""
+    )
+    return {int(k): (v["data"], v.get("grad")) for k, v in found.items()}
+
+
+def _expected_rows(root: Value) -> list[tuple[str, str, str]]:
+    from gradtrace.export.table import table_rows
+    from gradtrace.notation import format_number
+
+    return [(r.variable, format_number(r.data), format_number(r.grad)) for r in table_rows(root)]
+
+
+def _check_figure1_page(page: Any, values: dict[str, float]) -> None:
+    from gradtrace.figures import figure1
+    from gradtrace.notation import format_number
+
+    root = figure1(**{FIGURE1_ARGS[k]: v for k, v in values.items()})
+    expected = _expected_rows(root)
+    assert len(expected) == 13
+    assert _shown_rows(page) == expected, values
+    svg = _shown_svg(page)
+    for node in trace(root):
+        data, grad = svg[node.id]
+        assert data == format_number(node.data), (values, node)
+        if grad is not None:
+            assert grad == format_number(node.grad), (values, node)
+
+
+def _figure1_page(open_html: Callable[[str, str], Any], **options: Any) -> Any:
+    from gradtrace.export.widget import to_html
+    from gradtrace.figures import figure1
+
+    page = open_html("figure1.html", to_html(figure1(), **options))
+    page.wait_for_selector(".gradtrace-widget[data-gt-ready]")
+    return page
+
+
+def test_figure1_controls_recompute_all_13_rows(open_html: Callable[[str, str], Any]) -> None:
+    """Typing values into each of w₁, w₂, x₁, x₂ updates the table and the figure to the
+    numbers the Python engine computes for the same inputs."""
+    page = _figure1_page(open_html)
+    values = {"w₁": 0.2, "w₂": 0.4, "x₁": -0.4, "x₂": 0.5}
+    _check_figure1_page(page, values)
+    for label, settings in {
+        "w₁": [-0.75, 0.0, 1.3],
+        "w₂": [0.05, -2.5],
+        "x₁": [0.9, -0.125, 7.0],
+        "x₂": [-1.0, 0.333],
+    }.items():
+        box = page.get_by_label(f"{label}, exact value")
+        for x in settings:
+            box.fill(repr(x))
+            values[label] = x
+            _check_figure1_page(page, values)
+
+
+def test_sliders_and_number_boxes_follow_each_other(
+    open_html: Callable[[str, str], Any],
+) -> None:
+    """Arrow keys on a slider move it by one step; the page recomputes; the box follows."""
+    page = _figure1_page(open_html)
+    slider = page.locator(".gt-control", has_text="w₁").locator("input[type=range]")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_label("w₁, exact value").input_value() == "0.22"
+    _check_figure1_page(page, {"w₁": 0.22})
+    page.get_by_label("x₂, exact value").fill("-0.35")
+    assert (
+        page.locator(".gt-control", has_text="x₂").locator("input[type=range]").input_value()
+        == "-0.35"
+    )
+    page.get_by_role("button", name="Reset values").click()
+    _check_figure1_page(page, {})
+    assert page.get_by_label("w₁, exact value").input_value() == "0.2"
+
+
+def test_number_box_takes_ieee_values_and_rejects_junk(
+    open_html: Callable[[str, str], Any],
+) -> None:
+    """`inf`, `-inf` and `nan` can be typed (students can explore the edges); junk is
+    flagged and ignored."""
+    page = _figure1_page(open_html)
+    box = page.get_by_label("x₁, exact value")
+    box.fill("inf")
+    _check_figure1_page(page, {"x₁": math.inf})
+    box.fill("nan")
+    _check_figure1_page(page, {"x₁": math.nan})
+    box.fill("1e400")
+    _check_figure1_page(page, {"x₁": math.inf})
+    box.fill("0.3.3")
+    assert box.get_attribute("aria-invalid") == "true"
+    _check_figure1_page(page, {"x₁": math.inf})  # the last good value stays
+    box.fill("-0.5")
+    assert box.get_attribute("aria-invalid") is None
+    _check_figure1_page(page, {"x₁": -0.5})
+
+
+def _active_ids(page: Any) -> list[int]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+              '.gradtrace-widget svg.gt-svg-light g.node.gt-active[id]')]
+            .map(g => g.id.match(/_l_v(\\d+)$/)).filter(Boolean).map(m => Number(m[1]))"""
+    )
+
+
+def test_step_through_follows_reverse_topological_order(
+    open_html: Callable[[str, str], Any],
+) -> None:
+    """Each Step runs the next local rule in `Graph`'s reverse topological order; a
+    reused input (w₁, in w₁² and in w₁x₁) shows its partial sum, then the total."""
+    from gradtrace.figures import figure1
+    from gradtrace.notation import format_number
+
+    page = _figure1_page(open_html)
+    root = figure1()
+    graph = trace(root)
+    expected = [n.id for n in reversed(graph.nodes) if n.children]
+    step = page.get_by_role("button", name="Step")
+    step.click()  # the start: only ∂f/∂f = 1 is known
+    assert _active_ids(page) == []
+    assert "∂f/∂f = 1" in page.locator(".gt-status").inner_text()
+    w1 = graph.labelled("w₁")
+    w1_cell = page.locator(f'[data-gt-grad="{w1.id}"]')
+    assert w1_cell.inner_text() == format_number(0.0)
+    seen, w1_shown = [], []
+    for _ in expected:
+        step.click()
+        seen.append(_active_ids(page))
+        w1_shown.append(w1_cell.inner_text())
+    assert seen == [[i] for i in expected]
+    # w₁ receives 2·w₁·∂f/∂(w₁²) first, then x₁·∂f/∂(w₁x₁) on top of it.
+    first = 2 * w1.data * graph.labelled("w₁²").grad
+    assert [x for x in dict.fromkeys(w1_shown) if x != "0.0000"] == [
+        format_number(first),
+        format_number(w1.grad),
+    ]
+    assert "Done" in page.locator(".gt-status").inner_text()
+    assert _shown_rows(page) == _expected_rows(root)
+
+
+def test_play_pause_and_keyboard(open_html: Callable[[str, str], Any]) -> None:
+    """Play walks on its own (fast here), Pause stops it; all of it works from the keyboard."""
+    page = _figure1_page(open_html)
+    page.evaluate("window.gradtrace.stepMs = 30")
+    play = page.locator(".gt-play")
+    play.focus()
+    page.keyboard.press("Enter")
+    assert play.get_attribute("aria-pressed") == "true"
+    page.wait_for_function(
+        "document.querySelector('.gt-status').textContent.includes('Done')", timeout=5000
+    )
+    assert play.get_attribute("aria-pressed") == "false"
+    from gradtrace.figures import figure1
+
+    assert _shown_rows(page) == _expected_rows(figure1())
+    # Reset goes back to the start of the walk; Space on Step runs one rule.
+    page.locator(".gt-reset").focus()
+    page.keyboard.press("Enter")
+    assert _active_ids(page) == []
+    page.locator(".gt-step").focus()
+    page.keyboard.press("Space")
+    assert "Step 1 of 12" in page.locator(".gt-status").inner_text()
+    page.keyboard.press("Tab")  # to Reset, then into the figure's neighbours: focus is visible
+    assert page.evaluate("document.activeElement.className") == "gt-reset"
+
+
+XSS = '<img src="http://evil.example/x.png" onerror="alert(1)">'
+
+
+def test_labels_are_text_not_html(open_html: Callable[[str, str], Any]) -> None:
+    """A label with HTML in it shows as text, runs nothing and loads nothing."""
+    from gradtrace.export.widget import to_html
+
+    a = Value(1.5, XSS)
+    b = Value(-2.0, "</script><script>alert(2)</script>")
+    c = a * b
+    c.label = 'it\'s "quoted" & <b>bold</b>'
+    c.backward()
+    page = open_html("xss.html", to_html(c))
+    page.wait_for_selector(".gradtrace-widget[data-gt-ready]")
+    assert page.evaluate("document.querySelectorAll('img, b, main script:not([type])').length") == 1
+    names = [r[0] for r in _shown_rows(page)]
+    assert XSS in names
+    assert c.label in names
+    svg_text = page.locator("svg.gt-svg-light").text_content()
+    assert XSS in svg_text
+    assert page.get_by_label(f"{XSS}, exact value").count() == 1
+    page.get_by_label(f"{XSS}, exact value").fill("2")
+    assert _shown_rows(page)[-1][1] == "-4.0000"
+
+
+def test_fragments_share_a_page_and_follow_instant_navigation(
+    open_html: Callable[[str, str], Any],
+) -> None:
+    """Two fragments (each with the script) on one page start once each and stay apart;
+    with mkdocs-material's `document$`, a page swapped in later starts too."""
+    from gradtrace.export.widget import to_html
+    from gradtrace.figures import figure1, reused_node
+
+    fake_material = """<script>
+      window.document$ = {subs: [], subscribe(f) { this.subs.push(f); f(); },
+                          next() { this.subs.forEach(f => f()); }};
+    </script>"""
+    first = to_html(figure1(), standalone=False)
+    second = to_html(reused_node(), standalone=False)
+    swapped = to_html(reused_node(4.0), standalone=False, assets=False)
+    page = open_html(
+        "fragments.html",
+        f"<!DOCTYPE html><meta charset=utf-8><body><main>{first}{second}</main>"
+        f"<template id='next'>{swapped}</template>{fake_material}</body>",
+    )
+    page.wait_for_function("document.querySelectorAll('[data-gt-ready]').length === 2")
+    ids = page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)")
+    assert len(ids) == len(set(ids)), "element ids are unique on the page"
+    page.locator(".gradtrace-widget").nth(1).get_by_label("a, exact value").fill("5")
+    assert (
+        page.locator(".gradtrace-widget").nth(1).locator("[data-gt-data]").last.inner_text()
+        == "10.0000"
+    )
+    assert _shown_rows(page) == _expected_rows(figure1())  # the first widget did not move
+    # Instant navigation: new content arrives without running its scripts, then document$ fires.
+    page.evaluate(
+        """() => { document.querySelector('main').innerHTML =
+                     document.getElementById('next').innerHTML;
+                   window.document$.next(); window.document$.next(); }"""
+    )
+    widget = page.locator(".gradtrace-widget")
+    assert widget.count() == 1
+    assert widget.get_attribute("data-gt-ready") == "true"
+    widget.locator(".gt-step").click()
+    widget.locator(".gt-step").click()
+    assert "Step 1 of 1" in widget.locator(".gt-status").inner_text()  # one click, one step
+
+
+def test_unknown_operation_shows_the_export_read_only(
+    open_html: Callable[[str, str], Any],
+) -> None:
+    """A graph with an operation the demo cannot recompute is shown as exported, frozen."""
+    from gradtrace.export.widget import to_html
+
+    class Duck:
+        def __init__(self, data: float, prev: tuple[Any, ...] = (), op: str = "") -> None:
+            self.data, self.grad, self._prev, self._op, self.label = data, 0.0, prev, op, ""
+
+    x = Duck(2.0)
+    x.label = "x"
+    y = Duck(8.0, (x,), "cube")
+    y.grad, x.grad = 1.0, 12.0
+    page = open_html("unknown.html", to_html(y))
+    page.wait_for_selector(".gradtrace-widget[data-gt-ready]")
+    assert "'cube'" in page.locator(".gt-status").inner_text()
+    assert page.get_by_label("x, exact value").is_disabled()
+    assert page.locator(".gt-step").is_disabled()
+    assert [r[1:] for r in _shown_rows(page)] == [("2.0000", "12.0000"), ("8.0000", "1.0000")]

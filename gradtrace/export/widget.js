@@ -387,12 +387,14 @@
     }
     this.svgData = new Array(n);
     this.svgGrad = new Array(n);
-    this.svgShapes = new Array(n);
+    this.svgValue = new Array(n);
+    this.svgOp = new Array(n);
     this.svgEdges = new Array(n);
     for (var i = 0; i < n; i++) {
       this.svgData[i] = all("data", i, lastText);
       this.svgGrad[i] = all("grad", i, firstText);
-      this.svgShapes[i] = all("node", i).concat(all("grad", i), all("op", i));
+      this.svgValue[i] = all("node", i).concat(all("grad", i));
+      this.svgOp[i] = all("op", i);
       this.svgEdges[i] = all("edges", i);
     }
     this.cellData = {};
@@ -549,7 +551,11 @@
       setText(this.cellData[id], dataText);
       setText(this.cellGrad[id], gradText);
       var state = { active: id === active, receiving: receiving[id] === 1, pending: walking && !done[id] };
-      for (var e = 0; e < this.svgShapes[id].length; e++) this.mark(this.svgShapes[id][e], state);
+      // The value's box and gradient light up as active or receiving; its operation's
+      // circle only while its own rule runs.
+      for (var e = 0; e < this.svgValue[id].length; e++) this.mark(this.svgValue[id][e], state);
+      var opState = { active: state.active, receiving: false, pending: state.pending };
+      for (var o = 0; o < this.svgOp[id].length; o++) this.mark(this.svgOp[id][o], opState);
       this.mark(this.rows[id], state);
       var flowing = id === active;
       for (var f = 0; f < this.svgEdges[id].length; f++) toggle(this.svgEdges[id][f], "gt-flow", flowing);
@@ -587,20 +593,21 @@
     var seen = {};
     var parts = [];
     cg.children[active].forEach(function (c) {
-      if (seen[c]) return;
+      if (seen[c] || self.config.constants[c]) return; // a * a: one line, both contributions
       seen[c] = 1;
       var old = before[c], now = self.grad[c];
-      var part = self.name(c) + ": " + formatNumber(old, p) + " + " + formatNumber(now - old, p) +
-        " = " + formatNumber(now, p);
-      parts.push(part);
+      var added = formatNumber(now - old, p);
+      if (added.charAt(0) === "-") added = "(" + added + ")";
+      parts.push(self.name(c) + ": " + formatNumber(old, p) + " + " + added + " = " + formatNumber(now, p));
     });
     this.say(
       t.step
         .replace("{i}", String(this.walk))
         .replace("{n}", String(total))
+        .replace("{op}", this.config.ops[active])
         .replace("{node}", this.name(active))
         .replace("{grad}", formatNumber(this.grad[active], p)) +
-        " " + parts.join("; ") + (this.walk === total ? " " + t.done : "")
+        " " + parts.join("; ") + "." + (this.walk === total ? " " + t.done : "")
     );
   };
 

@@ -1,0 +1,462 @@
+"""The live demo: a graph as an HTML page whose numbers follow the reader's sliders.
+
+`to_html()` puts together, for one graph:
+
+- the Graphviz figure (SVG, inlined),
+- a slider and a number box for each input leaf,
+- step-through controls for the backward pass (play / pause, step, reset),
+- the trace table,
+- and a small script (`widget.js`, with its style sheet `widget.css`, both package data
+  inlined into the page) that recomputes the forward and backward pass **on the exported
+  graph** (the JSON of `gradtrace.export.json`) on every change and writes the new
+  numbers into the figure and the table in place.
+
+Nothing is loaded from the network. The page is byte-identical for the same graph and
+options. Labels are user text and are HTML-escaped everywhere; the graph's JSON sits in
+a `<script type="application/json">` block with `<`, `>` and `&` escaped, so no label can
+close it.
+
+A fragment (`standalone=False`) can be embedded in any page, several per page: each
+widget's element ids carry its own prefix, and the script starts every widget it has not
+started yet, on load, when included again, and on each page of mkdocs-material's instant
+navigation (`document$`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from gradtrace.errors import GradtraceError
+from gradtrace.export.json import graph_to_dict
+from gradtrace.graph import Graph, Node, as_graph
+from gradtrace.notation import (
+    expression,
+    format_number,
+    generated_name,
+    node_name,
+    op_symbol,
+    reference_name,
+)
+
+__all__ = ["WidgetError", "to_html", "widget_assets"]
+
+#: Texts the script shows (one place, so a translation is one dictionary).
+TEXT = {
+    "play": "Play",
+    "pause": "Pause",
+    "ready": "Move a slider to recompute, or walk backward() one rule at a time ({n} steps).",
+    "seed": "Start: ∂f/∂f = 1 at {root}. Press Step to run the first local rule.",
+    "step": "Step {i} of {n}: the {op} rule of {node} sends its gradient {grad} back.",
+    "done": "Done: every gradient is complete.",
+    "static": (
+        "This graph uses the operation '{op}', which the live demo cannot recompute: "
+        "the numbers shown are those of the export."
+    ),
+}
+
+
+_SETTABLE = ("input", "parameter")
+
+
+class WidgetError(GradtraceError):
+    """A `to_html()` option names an input or range the graph does not have."""
+
+
+Range = tuple[float, float] | tuple[float, float, float]
+
+
+def to_html(
+    graph_or_root: Any,
+    *,
+    inputs: Sequence[str | int] | None = None,
+    ranges: Mapping[str | int, Range] | None = None,
+    precision: int = 4,
+    standalone: bool = True,
+    title: str | None = None,
+    all_nodes: bool = False,
+    assets: bool = True,
+    widget_id: str | None = None,
+) -> str:
+    """The live demo of a graph, as a self-contained page or an embeddable fragment.
+
+    Args:
+        graph_or_root: A `Graph`, or the output value to trace.
+        inputs: The leaves that get a slider, by label (or node id for an unlabelled
+            leaf). Default: every input and parameter leaf (not constants).
+        ranges: Slider range per input (same keys as `inputs`): `(low, high)` or
+            `(low, high, step)`. Default: a symmetric range from a 1-2-5 series that
+            holds the current value well inside it (−1…1 for Figure 1).
+        precision: Decimals of every displayed number (as `format_number`).
+        standalone: A whole HTML page (True) or a `<div>` to embed (False).
+        title: The page's title and heading (default: "Live demo: f" for output f).
+        all_nodes: List every node in the trace table, not only the labelled ones.
+        assets: Include the script and style sheet. A page embedding many fragments
+            may include them once, with `widget_assets()`, and pass False here.
+        widget_id: The prefix of the widget's element ids (default: derived from the
+            graph and options, so the output is reproducible). Give each copy of the
+            same graph on one page its own.
+
+    Returns:
+        The HTML text.
+
+    Raises:
+        WidgetError: If an input or range names no leaf of the graph, or a range is empty.
+        GraphvizNotFoundError: If Graphviz's `dot` is not installed.
+
+    Example:
+        >>> from gradtrace.figures import figure1
+        >>> page = to_html(figure1(), ranges={"x₁": (-2, 2)})
+        >>> page.startswith("<!DOCTYPE html>")
+        True
+    """
+    graph = as_graph(graph_or_root)
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 17:
+        raise WidgetError(f"precision must be a whole number from 0 to 17, got {precision!r}")
+    controls = _controls(graph, inputs, ranges or {})
+    graph_dict = graph_to_dict(graph)
+    root = graph.roots[0] if graph.roots else len(graph) - 1
+    root_name = node_name(graph[root]) if len(graph) else "f"
+    heading = title if title is not None else f"Live demo: {root_name}"
+    key = json.dumps([graph_dict, controls, precision, all_nodes, heading], ensure_ascii=False)
+    prefix = widget_id or "gt" + hashlib.sha256(key.encode()).hexdigest()[:8]
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", prefix):
+        raise WidgetError(f"widget_id must be a letter then letters, digits or '_', got {prefix!r}")
+
+    svg, svg_ids = _figure(graph, prefix, precision)
+    config = {
+        "graph": graph_dict,
+        "precision": precision,
+        "svg": svg_ids,
+        "names": [_display_name(graph, n) for n in graph],
+        "ops": [op_symbol(n.op) if n.children else "" for n in graph],
+        "constants": [n.role == "constant" for n in graph],
+        "text": TEXT,
+    }
+    body = "\n".join(
+        [
+            f'<div class="gradtrace-widget" id="{prefix}" data-gt-widget="1">',
+            f'<script type="application/json" class="gt-config">{_script_json(config)}</script>',
+            _controls_html(controls, prefix, precision),
+            _walk_html(),
+            f'<figure class="gt-figure" aria-label="Computational graph of {_e(root_name)}">'
+            f"{svg}</figure>",
+            _table_html(graph, precision, all_nodes, root_name),
+            "</div>",
+        ]
+    )
+    if assets:
+        body = widget_assets() + "\n" + body
+    if not standalone:
+        return body + "\n"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        f"<title>{_e(heading)}</title>\n</head>\n"
+        f'<body class="gt-page">\n<main>\n<h1>{_e(heading)}</h1>\n{body}\n</main>\n'
+        "</body>\n</html>\n"
+    )
+
+
+def widget_assets() -> str:
+    """The widget's style sheet and script as inline `<style>` and `<script>` elements."""
+    return f"<style>{_asset('widget.css')}</style>\n<script>{_asset('widget.js')}</script>"
+
+
+@cache
+def _asset(name: str) -> str:
+    text = resources.files("gradtrace.export").joinpath(name).read_text(encoding="utf-8")
+    return text.replace("</", "<\\/") if name.endswith(".js") else text
+
+
+# -- controls -------------------------------------------------------------------------
+
+
+def _controls(
+    graph: Graph, inputs: Sequence[str | int] | None, ranges: Mapping[str | int, Range]
+) -> list[dict[str, Any]]:
+    """One record per controlled leaf: node id, name, slider range and starting value."""
+    if inputs is None:  # in the trace table's order (w₁, w₂, x₁, x₂ for Figure 1)
+        from gradtrace.export.table import table_rows
+
+        order = [r.id for r in table_rows(graph)] + [n.id for n in graph]
+        leaves = [graph[i] for i in dict.fromkeys(order)]
+        chosen = [n for n in leaves if n.is_leaf and n.role in _SETTABLE]
+    else:
+        if isinstance(inputs, str):
+            raise WidgetError(f"inputs must be a list of labels, e.g. inputs=[{inputs!r}]")
+        chosen = [_leaf(graph, key, "inputs") for key in dict.fromkeys(inputs)]
+    by_key: dict[int, Range] = {}
+    for key, value in ranges.items():
+        by_key[_leaf(graph, key, "ranges").id] = value
+    out = []
+    for node in chosen:
+        low, high, step = _range(node, by_key.get(node.id))
+        out.append(
+            {
+                "id": node.id,
+                "name": node_name(node),
+                "min": low,
+                "max": high,
+                "step": step,
+                "value": node.data,
+            }
+        )
+    return out
+
+
+def _leaf(graph: Graph, key: str | int, option: str) -> Node:
+    """The leaf an `inputs`/`ranges` key names (a label, or a node id)."""
+    if isinstance(key, bool) or not isinstance(key, str | int):
+        raise WidgetError(f"{option} keys must be labels (str) or node ids (int), got {key!r}")
+    if isinstance(key, int):
+        if not 0 <= key < len(graph):
+            raise WidgetError(f"{option}: the graph has no node {key} (ids run 0–{len(graph) - 1})")
+        node = graph[key]
+    else:
+        try:
+            node = graph.labelled(key)
+        except KeyError:
+            known = ", ".join(repr(n.label) for n in graph if n.is_leaf and n.label) or "none"
+            raise WidgetError(
+                f"{option}: no value is labelled {key!r}; labelled leaves: {known}"
+            ) from None
+    if not node.is_leaf:
+        raise WidgetError(
+            f"{option}: {key!r} is computed from other values; only leaves can be set"
+        )
+    return node
+
+
+def _range(node: Node, given: Range | None) -> tuple[float, float, float]:
+    """The slider's (low, high, step): as given, or a 1-2-5 range around the value."""
+    if given is not None:
+        if not isinstance(given, tuple | list) or len(given) not in (2, 3):
+            raise WidgetError(
+                f"range of {node_name(node)!r} must be (low, high) or (low, high, step)"
+            )
+        low, high = float(given[0]), float(given[1])
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise WidgetError(
+                f"range of {node_name(node)!r} must have finite low < high, got {tuple(given)!r}"
+            )
+        step = float(given[2]) if len(given) == 3 else _nice((high - low) / 200)
+        if not (math.isfinite(step) and step > 0):
+            raise WidgetError(f"range step of {node_name(node)!r} must be positive, got {step!r}")
+        return low, high, step
+    x = node.data if math.isfinite(node.data) else 0.0
+    half = _nice(max(1.0, 2 * abs(x)))
+    return -half, half, _nice(half / 100)
+
+
+def _nice(x: float) -> float:
+    """The smallest number of the 1-2-5 series (…, 0.1, 0.2, 0.5, 1, 2, 5, 10, …) ≥ x."""
+    exponent = math.floor(math.log10(x))
+    for mantissa in (1, 2, 5, 10):
+        candidate = float(f"{mantissa}e{exponent}")
+        if candidate >= x * (1 - 1e-12):
+            return candidate
+    return float(f"1e{exponent + 1}")  # pragma: no cover - the loop always returns
+
+
+def _number_text(x: float) -> str:
+    """A number as the reader types it: `0.2`, `-0.4`, `nan`, `inf`."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    text = repr(x)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _controls_html(controls: list[dict[str, Any]], prefix: str, precision: int) -> str:
+    if not controls:
+        return ""
+    parts = ['<fieldset class="gt-controls">', "<legend>Inputs</legend>"]
+    for i, c in enumerate(controls):
+        name = _e(c["name"])
+        slider_id = f"{prefix}-in{i}"
+        value = c["value"]
+        shown = min(max(value, c["min"]), c["max"]) if math.isfinite(value) else c["min"]
+        parts.append(
+            f'<div class="gt-control" data-gt-node="{c["id"]}" '
+            f'data-gt-value="{_e(json.dumps(_json_number(value)))}">'
+            f'<label for="{slider_id}">{name}</label>'
+            f'<input type="range" id="{slider_id}" min="{_num(c["min"])}" max="{_num(c["max"])}" '
+            f'step="{_num(c["step"])}" value="{_num(shown)}">'
+            f'<input type="text" class="gt-number" inputmode="decimal" spellcheck="false" '
+            f'autocomplete="off" aria-label="{name}, exact value" value="{_number_text(value)}">'
+            "</div>"
+        )
+    parts.append('<button type="button" class="gt-reset-values">Reset values</button></fieldset>')
+    return "\n".join(parts)
+
+
+# Small inline icons (no icon font, no network): play, step (play + bar), reset (back to start).
+_ICONS = {
+    "play": '<path d="M4 2.5v11l9-5.5z"/>',
+    "step": '<path d="M2.5 2.5v11l8-5.5z"/><rect x="11.5" y="2.5" width="2" height="11"/>',
+    "reset": '<rect x="2.5" y="2.5" width="2" height="11"/><path d="M13.5 2.5v11l-8-5.5z"/>',
+}
+
+
+def _button(kind: str, label: str, extra: str = "") -> str:
+    icon = (
+        '<svg class="gt-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" '
+        f'focusable="false">{_ICONS[kind]}</svg>'
+    )
+    return (
+        f'<button type="button" class="gt-{kind}"{extra}>{icon}'
+        f'<span class="gt-label">{label}</span></button>'
+    )
+
+
+def _walk_html() -> str:
+    return (
+        '<div class="gt-walk" role="group" aria-label="Walk through backward()">'
+        + _button("play", TEXT["play"], ' aria-pressed="false"')
+        + _button("step", "Step")
+        + _button("reset", "Reset")
+        + '<p class="gt-status" role="status" aria-live="polite"></p>'
+        "</div>"
+    )
+
+
+# -- figure and table -----------------------------------------------------------------
+
+
+def _figure(graph: Graph, prefix: str, precision: int) -> tuple[str, dict[str, list[list[str]]]]:
+    """Both SVG drawings (light and dark theme) and, per node, the ids of its parts in them.
+
+    The page shows the one that matches the reader's colour scheme (see widget.css); the
+    script keeps the numbers of both up to date.
+    """
+    from gradtrace.export.render import to_svg
+
+    ids: dict[str, list[list[str]]] = {part: [[] for _ in graph] for part in _PARTS}
+    drawings = []
+    for theme in ("light", "dark"):
+        p = f"{prefix}_{theme[0]}_"
+        svg = to_svg(graph, precision=precision, theme=theme, id_prefix=p, max_nodes=None)
+        svg = svg[svg.index("<svg") :].strip()
+        svg = re.sub(r"<title>.*?</title>\n?", "", svg, flags=re.S)  # "v3->op7" tooltips
+        svg = svg.replace("<svg", f'<svg class="gt-svg gt-svg-{theme}" role="img"', 1)
+        svg = _fit(svg)
+        present = set(re.findall(r'\sid="([^"]*)"', svg))
+        for node in graph:
+            for part, local in _svg_scheme(node.id).items():
+                if p + local in present:
+                    ids[part][node.id].append(p + local)
+        edges = re.findall(rf'\sid="({re.escape(p)}e(\d+)(?:_\d+)?)"', svg)
+        for full, target in edges:
+            ids["edges"][int(target)].append(full)
+        drawings.append(svg)
+    return "\n".join(drawings), ids
+
+
+_PARTS = ("node", "data", "grad", "op", "edges")
+
+#: Narrower than this share of its natural size, a figure scrolls sideways instead of
+#: shrinking further (its text would become too small to read).
+_MIN_SCALE = 0.65
+
+
+def _fit(svg: str) -> str:
+    """Replace Graphviz's fixed size by a fluid one: fill the width, up to natural size."""
+    size = re.match(r'<svg ([^>]*?)width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if size is None:  # pragma: no cover - Graphviz always writes both, in points
+        return svg
+    natural = float(size[2]) * 4 / 3  # CSS px
+    style = f"max-width:{natural:.0f}px;min-width:{natural * _MIN_SCALE:.0f}px"
+    head = f'<svg {size[1]}style="{style}"'
+    return head + svg[size.end() :]
+
+
+def _svg_scheme(node_id: int) -> dict[str, str]:
+    """The SVG ids `gradtrace.export.dot` gives the parts of node `node_id` (see its docs).
+
+    `v{i}` is the value's box (its last `<text>` is the forward value), `g{i}` its
+    gradient ellipse, `op{i}` the operation that made it; `e{i}_{k}` / `e{i}` are the
+    edges into and out of that operation (collected separately).
+    """
+    return {
+        "node": f"v{node_id}",
+        "data": f"v{node_id}",
+        "grad": f"g{node_id}",
+        "op": f"op{node_id}",
+    }
+
+
+def _table_html(graph: Graph, precision: int, all_nodes: bool, root_name: str) -> str:
+    from gradtrace.export.table import table_rows
+
+    rows = table_rows(graph, all_nodes=all_nodes)
+    f = reference_name(root_name) if len(graph.roots) == 1 else "f"
+    out = [
+        '<div class="gt-table-wrap" tabindex="0" role="region" aria-label="Trace table">',
+        '<table class="gt-table">',
+        "<caption>Trace table</caption>",
+        '<thead><tr><th scope="col">Variable</th><th scope="col" class="gt-expr">Expression</th>'
+        f'<th scope="col">Forward Value</th><th scope="col">Gradient (∂{_e(f)}/∂·)</th></tr>'
+        "</thead>",
+        "<tbody>",
+    ]
+    for row in rows:
+        i = row.id
+        out.append(
+            f'<tr data-gt-node="{i}"><th scope="row">{_e(row.variable)}'
+            f'<span class="gt-expr-inline" aria-hidden="true">{_e(row.expression)}</span></th>'
+            f'<td class="gt-expr">{_e(row.expression)}</td>'
+            f'<td class="gt-num" data-gt-data="{i}">{format_number(row.data, precision)}</td>'
+            f'<td class="gt-num" data-gt-grad="{i}">{format_number(row.grad, precision)}</td></tr>'
+        )
+    out += ["</tbody>", "</table>", "</div>"]
+    return "\n".join(out)
+
+
+#: An unlabelled value is called by its expression when it is at most this long (as in
+#: the figure, which writes it in the value's box), else by its generated name `v₇`.
+_SHORT = 14
+
+
+def _display_name(graph: Graph, node: Node) -> str:
+    """How the status line calls a node: as the figure and the table write it."""
+    if node.label:
+        return reference_name(node.label)
+    if node.children:
+        short = expression(graph, node.id)
+        return short if len(short) <= _SHORT else generated_name(node.id)
+    return node_name(node)
+
+
+# -- escaping ---------------------------------------------------------------------------
+
+
+def _e(text: str) -> str:
+    """HTML-escape user text for element content and quoted attributes."""
+    return html.escape(text, quote=True)
+
+
+def _json_number(x: float) -> float | str:
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def _num(x: float) -> str:
+    return _number_text(float(x))
+
+
+def _script_json(data: Any) -> str:
+    """JSON that is safe inside `<script>`: no `<`, `>` or `&` for the HTML parser to see."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
