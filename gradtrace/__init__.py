@@ -14,6 +14,7 @@ from gradtrace.export.dot import to_dot
 from gradtrace.export.json import to_json
 from gradtrace.export.render import draw, render, to_svg
 from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, to_markdown
+from gradtrace.export.widget import WidgetError, to_html
 from gradtrace.figures import figure1
 from gradtrace.graph import Graph, Node, trace
 from gradtrace.notation import format_number
@@ -26,6 +27,7 @@ __all__ = [
     "Node",
     "RenderError",
     "Value",
+    "WidgetError",
     "draw",
     "figure1",
     "format_number",
@@ -34,6 +36,7 @@ __all__ = [
     "table_rows",
     "to_csv",
     "to_dot",
+    "to_html",
     "to_html_table",
     "to_json",
     "to_latex",
