@@ -1,0 +1,263 @@
+"""`to_html()` without a browser: options, escaping, determinism, packaging.
+
+What the page does when it runs is checked in Chromium by test_widget_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import gradtrace
+from gradtrace.engine import Value
+from gradtrace.errors import GradtraceError
+from gradtrace.export.widget import WidgetError, to_html, widget_assets
+from gradtrace.figures import figure1
+from gradtrace.graph import trace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Page(HTMLParser):
+    """Collects tags, attributes and the text of script and table cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self._script: dict[str, str | None] | None = None
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._script = dict(attrs)
+            self.scripts.append((self._script, ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._script = None
+
+    def handle_data(self, data: str) -> None:
+        if self._script is not None:
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+        else:
+            self.text.append(data)
+
+
+def parse(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    page.close()
+    return page
+
+
+def config_of(text: str) -> dict[str, Any]:
+    (found,) = [t for a, t in parse(text).scripts if a.get("class") == "gt-config"]
+    data: dict[str, Any] = json.loads(found)
+    return data
+
+
+def controls(text: str) -> list[dict[str, str | None]]:
+    return [a for t, a in parse(text).tags if t == "input" and a.get("type") == "range"]
+
+
+@pytest.fixture(scope="module")
+def figure1_page() -> str:
+    return to_html(figure1())
+
+
+def test_page_holds_figure_controls_table_and_assets(figure1_page: str) -> None:
+    page = parse(figure1_page)
+    assert figure1_page.startswith("<!DOCTYPE html>\n")
+    tags = [t for t, _ in page.tags]
+    assert tags.count("svg") >= 2  # the light and the dark figure
+    assert [
+        a["class"] for t, a in page.tags if t == "svg" and "gt-svg" in (a.get("class") or "")
+    ] == [
+        "gt-svg gt-svg-light",
+        "gt-svg gt-svg-dark",
+    ]
+    assert len([a for t, a in page.tags if t == "tr" and "data-gt-node" in a]) == 13
+    assert len(controls(figure1_page)) == 4
+    assert any(t == "style" for t in tags)
+    assert any(not a and "window.gradtrace" in s for a, s in page.scripts)
+
+
+def test_default_controls_are_figure1_inputs_in_table_order(figure1_page: str) -> None:
+    labels = [
+        a["aria-label"]
+        for t, a in parse(figure1_page).tags
+        if t == "input" and a.get("type") == "text"
+    ]
+    assert labels == [f"{n}, exact value" for n in ("w₁", "w₂", "x₁", "x₂")]
+    # A range from the 1-2-5 series, symmetric, holding the value well inside: −1…1 here.
+    assert {(c["min"], c["max"], c["step"]) for c in controls(figure1_page)} == {
+        ("-1", "1", "0.01")
+    }
+    assert [c["value"] for c in controls(figure1_page)] == ["0.2", "0.4", "-0.4", "0.5"]
+
+
+def test_default_range_grows_with_the_value() -> None:
+    a = Value(3.0, "a")
+    page = to_html(a * 2)
+    (c,) = controls(page)
+    assert (c["min"], c["max"]) == ("-10", "10")  # 2·|3| = 6 → the next 1-2-5 step, 10
+    b = Value(-0.004, "b")
+    (c,) = controls(to_html(b * 2))
+    assert (c["min"], c["max"]) == ("-1", "1")
+
+
+def test_inputs_and_ranges_options() -> None:
+    page = to_html(figure1(), inputs=["x₂", "w₁"], ranges={"x₂": (-3, 3), "w₁": (0, 1, 0.05)})
+    got = [(c["min"], c["max"], c["step"], c["value"]) for c in controls(page)]
+    assert got == [("-3", "3", "0.05", "0.5"), ("0", "1", "0.05", "0.2")]
+    # By node id, for an unlabelled leaf.
+    a = Value(1.0)
+    graph = trace(a + 1)
+    assert len(controls(to_html(graph, inputs=[0]))) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"inputs": ["nope"]}, "no value is labelled 'nope'; labelled leaves: 'w₁'"),
+        ({"inputs": ["z"]}, "'z' is computed from other values; only leaves can be set"),
+        ({"inputs": "w₁"}, "inputs must be a list of labels"),
+        ({"inputs": [99]}, "the graph has no node 99"),
+        ({"ranges": {"w₁": (1, 1)}}, "must have finite low < high"),
+        ({"ranges": {"w₁": (0, 1, -0.1)}}, "step of 'w₁' must be positive"),
+        ({"ranges": {"w₁": (0,)}}, "must be (low, high) or (low, high, step)"),
+        ({"precision": -1}, "precision must be a whole number from 0 to 17"),
+        ({"widget_id": "two words"}, "widget_id must be a letter then letters"),
+    ],
+)
+def test_user_errors_are_one_clear_line(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(WidgetError) as info:
+        to_html(figure1(), **options)
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text
+    assert isinstance(info.value, GradtraceError)
+
+
+def test_precision_applies_everywhere() -> None:
+    page = to_html(figure1(), precision=2)
+    assert config_of(page)["precision"] == 2
+    cells = re.findall(r'data-gt-data="\d+">([^<]*)<', page)
+    assert cells[:4] == ["0.20", "0.40", "-0.40", "0.50"]
+    assert ">0.6300<" not in page
+
+
+def test_fragment_and_assets() -> None:
+    fragment = to_html(figure1(), standalone=False)
+    assert fragment.startswith("<style>")
+    assert not {"html", "head", "body"} & {t for t, _ in parse(fragment).tags}
+    bare = to_html(figure1(), standalone=False, assets=False)
+    assert bare.startswith('<div class="gradtrace-widget"')
+    assert [a for a, _ in parse(bare).scripts] == [
+        {"type": "application/json", "class": "gt-config"}
+    ]
+    assert fragment == widget_assets() + "\n" + bare
+
+
+def test_labels_are_escaped_everywhere() -> None:
+    """No label can open a tag or close the config script, however it is written."""
+    nasty = [
+        "<img src=x onerror=alert(1)>",
+        "</script><script>alert(2)</script>",
+        "a\"b&c'd",
+        "<!--",
+    ]
+    a, b = Value(1.0, nasty[0]), Value(2.0, nasty[1])
+    c = a * b
+    c.label = nasty[2]
+    d = c + Value(3.0, nasty[3])
+    d.backward()
+    page = to_html(d, title=nasty[0])
+    parsed = parse(page)
+    assert not any(t in ("img", "b") for t, _ in parsed.tags)
+    assert [a.get("type") for a, _ in parsed.scripts] == [None, "application/json"]
+    names = config_of(page)["names"]
+    assert set(nasty) <= set(names)  # the JSON still holds them exactly
+    text = "".join(parsed.text)
+    assert nasty[0] in text and nasty[2] in text  # shown as text
+
+
+def test_widget_ids_are_unique_per_graph_and_settable() -> None:
+    one = to_html(figure1(), standalone=False)
+    two = to_html(figure1(w1=0.3), standalone=False)
+    ids_one = set(re.findall(r'\sid="([^"]+)"', one))
+    ids_two = set(re.findall(r'\sid="([^"]+)"', two))
+    assert ids_one and not ids_one & ids_two
+    mine = to_html(figure1(), widget_id="demo", standalone=False)
+    assert all(i.startswith("demo") for i in re.findall(r'\sid="([^"]+)"', mine))
+
+
+def test_svg_ids_of_every_value_are_found(figure1_page: str) -> None:
+    """The config points at the value, gradient and operation of every node in both drawings."""
+    svg = config_of(figure1_page)["svg"]
+    graph = trace(figure1())
+    for node in graph:
+        assert len(svg["data"][node.id]) == 2
+        if node.role != "constant":
+            assert len(svg["grad"][node.id]) == 2
+        assert len(svg["op"][node.id]) == (2 if node.children else 0)
+    present = set(re.findall(r'\sid="([^"]+)"', figure1_page))
+    assert all(i in present for part in svg.values() for ids in part for i in ids)
+
+
+def test_output_is_deterministic_across_processes() -> None:
+    code = "import sys, gradtrace; sys.stdout.write(gradtrace.to_html(gradtrace.figure1()))"
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert outs[0] == outs[1]
+    assert outs[0] == to_html(figure1())
+
+
+def test_nothing_points_outside_the_page(figure1_page: str) -> None:
+    """No src/href at all (the SVG's xmlns is a name, not a request)."""
+    for _tag, attrs in parse(figure1_page).tags:
+        for name in ("src", "href", "xlink:href", "action"):
+            assert name not in attrs
+    assert "@import" not in figure1_page and "url(" not in figure1_page
+
+
+def test_micrograd_graph_exports() -> None:
+    engine = pytest.importorskip("micrograd.engine")
+    a, b = engine.Value(2.0), engine.Value(-3.0)
+    c = (a * b + b**2).relu()
+    c.backward()
+    page = to_html(c)
+    assert len(controls(page)) == 2  # micrograd's two leaves (its numbers are leaves too)
+    assert config_of(page)["graph"]["nodes"][-1]["op"] == "ReLU"
+
+
+def test_public_name() -> None:
+    assert gradtrace.to_html is to_html
+
+
+def test_wheel_ships_the_script_and_style(tmp_path: Path) -> None:
+    """hatchling puts widget.js and widget.css next to widget.py in the wheel."""
+    wheel = pytest.importorskip("hatchling.builders.wheel")
+    (path,) = wheel.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
+    names = set(zipfile.ZipFile(path).namelist())
+    assert {f"gradtrace/export/widget.{ext}" for ext in ("py", "js", "css")} <= names
