@@ -280,6 +280,7 @@ def expression(
     *,
     latex: bool = False,
     named: Callable[[Node], bool] | None = None,
+    max_inline: int = MAX_INLINE,
 ) -> str:
     """The Expression column of a trace table for one node.
 
@@ -290,6 +291,8 @@ def expression(
         named: Which nodes are referred to by name rather than inlined
             (default: labelled ones). Pass `lambda n: True` to write every node
             in terms of its direct children.
+        max_inline: Inline at most this many unlabelled operations; deeper
+            ones are referred to by their generated names (`v₃`).
 
     Returns:
         `"input"`, `"parameter"` or `"constant"` for a leaf; otherwise e.g.
@@ -299,18 +302,20 @@ def expression(
     if node.is_leaf:
         return {"parameter": "parameter", "constant": "constant"}.get(node.role, "input")
     is_named = named if named is not None else (lambda n: bool(n.label))
-    writer = _Writer(graph, latex, is_named)
+    writer = _Writer(graph, latex, is_named, max_inline)
     return writer.operation(node)[0]
 
 
 class _Writer:
     """Writes nodes as text; one instance per expression (it counts the inlining budget)."""
 
-    def __init__(self, graph: Graph, latex: bool, named: Callable[[Node], bool]) -> None:
+    def __init__(
+        self, graph: Graph, latex: bool, named: Callable[[Node], bool], budget: int
+    ) -> None:
         self.graph = graph
         self.latex = latex
         self.named = named
-        self.budget = MAX_INLINE
+        self.budget = budget
 
     # A reference to a child: a name, a number, or the inlined sub-expression.
     def operand(self, node_id: int) -> _Piece:

@@ -223,13 +223,18 @@ class _DotWriter:
         self.p = prefix
         # group[i]: the collapsed group node i belongs to (its key), or None.
         self.collapse = set(collapse)
-        self.group_of, self.group_outputs = _collapsed_groups(graph, self.collapse)
+        self.instances = _scope_instances(graph)
+        self.group_of, self.group_outputs = _collapsed_groups(graph, self.instances, self.collapse)
         self.members: dict[_GroupKey, list[Node]] = {}
         for node in graph.nodes:
             key = self.group_of[node.id]
             if key is not None:
                 self.members.setdefault(key, []).append(node)
         self.lines: list[str] = []
+        self.q = _quote(prefix)[1:-1]
+        self.attrs = _Attributes(theme)
+        self.symbols: dict[str, str] = {}
+        self.short = self.short_expressions()
 
     def write(self, rankdir: str, font: str, title: str) -> str:
         t, p = self.theme, self.p
@@ -249,8 +254,9 @@ class _DotWriter:
         # Nodes, grouped by cluster path.
         tree = _ClusterTree()
         for node in self.graph.nodes:
-            for item in self.node_items(node):
-                tree.add(self.cluster_path(node), item)
+            items = self.node_items(node)
+            if items:
+                tree.add(self.cluster_path(node), items)
         tree.emit(self.lines, self, "  ")
         for node in self.graph.nodes:
             self.edges(node)
@@ -259,96 +265,94 @@ class _DotWriter:
 
     # -- which scope path a node is drawn in ----------------------------------------
 
-    def cluster_path(self, node: Node) -> tuple[str, ...]:
+    def cluster_path(self, node: Node) -> _Instance:
         key = self.group_of[node.id]
         if key is not None:
-            return key[0][:-1]  # a collapsed group sits in its parent's cluster
-        for depth, name in enumerate(node.scope):
+            return key[:-1]  # a collapsed group sits in its parent's cluster
+        path = self.instances[node.id]
+        for depth, (name, _) in enumerate(path):
             if name in self.collapse:
-                return node.scope[:depth]
-        return node.scope
+                return path[:depth]
+        return path
 
     def hidden(self, node_id: int) -> bool:
-        return self.group_of[node_id] is not None and node_id not in self.group_outputs
+        return bool(self.collapse) and (
+            self.group_of[node_id] is not None and node_id not in self.group_outputs
+        )
 
     # -- node statements -------------------------------------------------------------
 
     def node_items(self, node: Node) -> list[str]:
         if self.hidden(node.id):
             return []
-        t, p, i = self.theme, self.p, node.id
-        num = format_number(node.data, self.precision)
+        a, q, i = self.attrs, self.q, node.id
         if node.op == "const" and not node.label:
-            num = html(format_constant(node.data))
-            return [
-                f"{p}v{i} [id={_quote(f'{p}v{i}')}, shape=plaintext, fontsize=11, "
-                f"fontcolor={_quote(t.constant_text)}, height=0.2, margin=0.02, label=<{num}>];"
-            ]
+            number = html(format_constant(node.data))
+            return [f'v{i} [id="{q}v{i}", {a.constant}, label=<{number}>];']
         items: list[str] = []
         key = self.group_of[i]
         if key is not None and self.group_outputs.get(i) == i:
-            items.append(self.group_node(i, key[0][-1]))
+            items.append(f'op{i} [id="{q}op{i}", {a.group}, label=<<B>{html(key[-1][0])}</B>>];')
         elif node.children:
-            items.append(
-                f"{p}op{i} [id={_quote(f'{p}op{i}')}, shape=circle, style=filled, "
-                f"fillcolor={_quote(t.op_fill)}, color={_quote(t.op_line)}, width=0.42, "
-                f"margin=0.02, fontsize=13, label=<{html(op_symbol(node.op))}>];"
-            )
+            symbol = self.symbols.get(node.op)
+            if symbol is None:
+                symbol = self.symbols[node.op] = html(op_symbol(node.op))
+            items.append(f'op{i} [id="{q}op{i}", {a.op}, label=<{symbol}>];')
+        number = format_number(node.data, self.precision)
         if node.label:
-            name = f"<B>{html(node.label)}</B>"
-        elif node.children:
-            short = expression(self.graph, i)
-            name = f"<I>{html(short)}</I>" if len(short) <= _SHORT_EXPRESSION else ""
+            label = f"<B>{html(node.label)}</B><BR/>{number}"
         else:
-            name = ""
-        label = f"{name}<BR/>{num}" if name else num
-        items.append(
-            f'{p}v{i} [id={_quote(f"{p}v{i}")}, shape=box, style="rounded,filled", '
-            f"fillcolor={_quote(t.value_fill)}, color={_quote(t.value_line)}, label=<{label}>];"
-        )
+            short = self.short[i]
+            label = f"<I>{html(short)}</I><BR/>{number}" if short else number
+        items.append(f'v{i} [id="{q}v{i}", {a.value}, label=<{label}>];')
         if self.show_grad:
             grad = format_number(node.grad, self.precision)
-            items.append(
-                f"{p}g{i} [id={_quote(f'{p}g{i}')}, shape=ellipse, style=filled, "
-                f"fillcolor={_quote(t.grad_fill)}, color={_quote(t.grad_line)}, "
-                f'fontcolor={_quote(t.grad_text)}, fontsize=12, height=0.3, margin="0.04,0.02", '
-                f"label=<{grad}>];"
-            )
-            items.append(f"{{rank=same; {p}v{i}; {p}g{i}}}")
+            items.append(f'g{i} [id="{q}g{i}", {a.grad}, label=<{grad}>];')
+            items.append(f"{{rank=same; v{i}; g{i}}}")
         return items
 
-    def group_node(self, first_output: int, name: str) -> str:
-        t, p, i = self.theme, self.p, first_output
-        return (
-            f'{p}op{i} [id={_quote(f"{p}op{i}")}, shape=box, style="rounded,filled", '
-            f"fillcolor={_quote(t.op_fill)}, color={_quote(t.op_line)}, fontsize=14, "
-            f"label=<<B>{html(name)}</B>>];"
-        )
+    def short_expressions(self) -> list[str]:
+        """The short expression shown in each unlabelled value's box ("" when too long).
+
+        Bottom-up, and only where every unlabelled child has a short text itself,
+        so this stays linear on graphs of any size.
+        """
+        graph = self.graph
+        short = [""] * len(graph.nodes)
+        for node in graph.nodes:
+            if node.label or not node.children:
+                continue
+            if any(
+                not short[c] and graph.nodes[c].children and not graph.nodes[c].label
+                for c in node.children
+            ):
+                continue
+            text = expression(graph, node.id, max_inline=2)
+            if len(text) <= _SHORT_EXPRESSION:
+                short[node.id] = text
+        return short
 
     # -- edges ------------------------------------------------------------------------
 
     def edges(self, node: Node) -> None:
         if self.hidden(node.id):
             return
-        p, i, out = self.p, node.id, self.lines
+        q, i, out = self.q, node.id, self.lines
         if self.show_grad and not (node.op == "const" and not node.label):
-            out.append(
-                f"  {p}v{i} -> {p}g{i} [id={_quote(f'{p}e{i}_g')}, arrowhead=none, "
-                f"style=dashed, color={_quote(self.theme.grad_line)}];"
-            )
+            out.append(f'  v{i} -> g{i} [id="{q}e{i}_g", {self.attrs.grad_edge}];')
         if not node.children:
             return
         first = self.group_outputs.get(i)
         if first is None:
-            sources = node.children
+            sources: tuple[int, ...] = node.children
         elif first == i:
             sources = self.group_inputs(i)
         else:
             sources = ()
         for k, child in enumerate(sources):
-            out.append(f"  {p}v{child} -> {p}op{i} [id={_quote(f'{p}e{i}_{k}')}];")
+            out.append(f'  v{child} -> op{i} [id="{q}e{i}_{k}"];')
         op = first if first is not None else i
-        out.append(f"  {p}op{op} -> {p}v{i} [id={_quote(f'{p}e{i}')}];")
+        out.append(f'  op{op} -> v{i} [id="{q}e{i}"];')
 
     def group_inputs(self, first_output: int) -> tuple[int, ...]:
         key = self.group_of[first_output]
@@ -364,31 +368,59 @@ class _DotWriter:
         return tuple(inputs)
 
 
+class _Attributes:
+    """The attribute lists of each kind of node, written once per figure."""
+
+    def __init__(self, t: Theme) -> None:
+        self.value = (
+            f'shape=box, style="rounded,filled", fillcolor={_quote(t.value_fill)}, '
+            f"color={_quote(t.value_line)}"
+        )
+        self.grad = (
+            f"shape=ellipse, style=filled, fillcolor={_quote(t.grad_fill)}, "
+            f"color={_quote(t.grad_line)}, fontcolor={_quote(t.grad_text)}, fontsize=12, "
+            'height=0.3, margin="0.04,0.02"'
+        )
+        self.op = (
+            f"shape=circle, style=filled, fillcolor={_quote(t.op_fill)}, "
+            f"color={_quote(t.op_line)}, width=0.42, margin=0.02, fontsize=13"
+        )
+        self.group = (
+            f'shape=box, style="rounded,filled", fillcolor={_quote(t.op_fill)}, '
+            f"color={_quote(t.op_line)}, fontsize=14"
+        )
+        self.constant = (
+            f"shape=plaintext, fontsize=11, fontcolor={_quote(t.constant_text)}, "
+            "height=0.2, margin=0.02"
+        )
+        self.grad_edge = f"arrowhead=none, style=dashed, color={_quote(t.grad_line)}"
+
+
 class _ClusterTree:
     """Node statements grouped by scope path, emitted as nested clusters."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
-        self.children: dict[str, _ClusterTree] = {}
+        self.children: dict[tuple[str, int], _ClusterTree] = {}
 
-    def add(self, path: Sequence[str], item: str) -> None:
+    def add(self, path: Sequence[tuple[str, int]], items: list[str]) -> None:
         tree = self
-        for name in path:
-            tree = tree.children.setdefault(name, _ClusterTree())
-        tree.items.append(item)
+        for key in path:
+            tree = tree.children.setdefault(key, _ClusterTree())
+        tree.items.extend(items)
 
     def emit(
         self, lines: list[str], writer: _DotWriter, indent: str, counter: list[int] | None = None
     ) -> None:
         counter = counter if counter is not None else [0]
         lines.extend(indent + item for item in self.items)
-        t, p = writer.theme, writer.p
-        for name, child in self.children.items():
+        t, q = writer.theme, writer.q
+        for (name, _), child in self.children.items():
             k = counter[0]
             counter[0] += 1
             lines.append(f"{indent}subgraph cluster{k} {{")
             lines.append(
-                f"{indent}  graph [id={_quote(f'{p}cluster{k}')}, label=<{html(name)}>, "
+                f'{indent}  graph [id="{q}cluster{k}", label=<{html(name)}>, '
                 f'style="rounded,dashed,filled", color={_quote(t.cluster_line)}, '
                 f"fillcolor={_quote(t.cluster_fill)}, fontcolor={_quote(t.cluster_text)}, "
                 "fontsize=13, labeljust=l, margin=10];"
@@ -397,51 +429,68 @@ class _ClusterTree:
             lines.append(f"{indent}}}")
 
 
-_GroupKey = tuple[tuple[str, ...], int]
+# A scope instance path: (name, representative node id) per nesting level.
+_Instance = tuple[tuple[str, int], ...]
+_GroupKey = _Instance
+
+
+def _scope_instances(graph: Graph) -> list[_Instance]:
+    """Tell apart separate uses of the same scope name.
+
+    At each nesting level, the nodes sharing a scope path are split into
+    connected groups (connected by the graph's edges between them), so two
+    independent `with scope("neuron")` blocks become two clusters. Each node
+    gets one `(name, smallest id of its group)` pair per level.
+    """
+    n = len(graph.nodes)
+    depth = max((len(node.scope) for node in graph.nodes), default=0)
+    if depth == 0:
+        return [()] * n
+    keys: list[list[tuple[str, int]]] = [[] for _ in range(n)]
+    for d in range(depth):
+        parent = list(range(n))
+        for node in graph.nodes:
+            if len(node.scope) <= d:
+                continue
+            prefix = node.scope[: d + 1]
+            for c in node.children:
+                if graph.nodes[c].scope[: d + 1] == prefix:
+                    ra, rb = _find(parent, node.id), _find(parent, c)
+                    if ra != rb:
+                        parent[max(ra, rb)] = min(ra, rb)
+        for node in graph.nodes:
+            if len(node.scope) > d:
+                keys[node.id].append((node.scope[d], _find(parent, node.id)))
+    return [tuple(k) for k in keys]
+
+
+def _find(parent: list[int], a: int) -> int:
+    """Union-find root of `a` (with path halving)."""
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
 
 
 def _collapsed_groups(
-    graph: Graph, names: set[str]
+    graph: Graph, instances: list[_Instance], names: set[str]
 ) -> tuple[list[_GroupKey | None], dict[int, int]]:
     """Which nodes fold into a collapsed scope node, and the outputs of each such group.
 
-    A group is a connected set of nodes sharing the scope path up to the first
-    collapsed name (two separate `with scope("σ")` blocks give two groups).
-    Returns, per node, its group key `(path, representative)` or None; and for
-    each output of a group (a member used outside it, or a root) the id of the
-    group's first output.
+    A group is one instance of a scope whose name is in `names` (the outermost
+    such level). Returns, per node, its group key or None; and for each output
+    of a group (a member used outside it, or a root) the id of the group's
+    first output. Leaves other than unlabelled constants stay visible.
     """
     n = len(graph.nodes)
-    path: list[tuple[str, ...] | None] = [None] * n
-    if not names:
-        return [None] * n, {}
-    for node in graph.nodes:
-        for depth, name in enumerate(node.scope):
-            if name in names:
-                path[node.id] = node.scope[: depth + 1]
-                break
-    # Union-find over edges whose ends share a group path.
-    parent = list(range(n))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for node in graph.nodes:
-        if path[node.id] is None:
-            continue
-        for c in node.children:
-            if path[c] == path[node.id]:
-                ra, rb = find(node.id), find(c)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
     group: list[_GroupKey | None] = [None] * n
-    for i in range(n):
-        scope_path = path[i]
-        if scope_path is not None:
-            group[i] = (scope_path, find(i))
+    if not names:
+        return group, {}
+    for i, path in enumerate(instances):
+        for depth, (name, _) in enumerate(path):
+            if name in names:
+                group[i] = path[: depth + 1]
+                break
     is_output = [False] * n
     for r in graph.roots:
         is_output[r] = True
@@ -455,7 +504,6 @@ def _collapsed_groups(
         key = group[i]
         if key is not None and is_output[i] and graph.nodes[i].children:
             outputs[i] = first.setdefault(key, i)
-    # Leaves inside a collapsed scope stay visible as they are.
     for i in range(n):
         node = graph.nodes[i]
         leaf = group[i] is not None and not node.children and i not in outputs
