@@ -214,3 +214,36 @@ def test_large_graphs_emit_quickly_enough_to_be_linear() -> None:
         y = y * 1.0001 if k % 2 else y + 1.0
     dot = to_dot(y)
     assert dot.count("->") > 10_000
+
+
+@needs_dot
+def test_prefixed_ids_render_and_stay_addressable() -> None:
+    f = figure1()
+    svg = run_dot(to_dot(f, id_prefix="fig-1_"))
+    w1 = trace(f).labelled("w₁").id
+    assert texts(svg, f"fig-1_v{w1}")[-1] == "0.2000"
+    assert texts(svg, f"fig-1_g{w1}") == ["0.1004"]
+    assert svg.find(f".//{SVG}g[@id='fig-1_graph']") is not None
+
+
+def test_separate_uses_of_a_scope_are_separate_clusters() -> None:
+    x, y = Value(0.5, "x"), Value(-0.5, "y")
+    outs = []
+    for v in (x, y):
+        with scope("neuron"):
+            outs.append((v * 2.0).tanh())
+    dot = to_dot(outs[0] + outs[1])
+    assert dot.count("subgraph cluster") == 2
+    assert dot.count("label=<neuron>") == 2
+
+
+def test_nested_scopes_nest_clusters() -> None:
+    x = Value(0.5, "x")
+    with scope("layer"):
+        with scope("neuron"):
+            a = x * 3.0
+        b = a.relu()
+    lines = to_dot(b).splitlines()
+    starts = [k for k, line in enumerate(lines) if "subgraph cluster" in line]
+    assert len(starts) == 2
+    assert lines[starts[1]].startswith(lines[starts[0]].split("subgraph")[0] + "  ")

@@ -1,0 +1,130 @@
+"""How fast gradtrace writes DOT for large graphs, and how fast Graphviz lays them out.
+
+Two measurements, recorded in benchmarks/RESULTS.md:
+
+1. DOT emission (pure Python, no Graphviz): `to_dot` on graphs of 25,000, 50,000
+   and 100,000 values. It should be linear: the time per node stays flat.
+2. Graphviz layout (`dot -Tsvg` on gradtrace's DOT) on a classifier's loss graph
+   of about 300, 1,000 and 2,000 values: the numbers behind `render()`'s default
+   `max_nodes=1000`.
+
+Run: .venv/bin/python benchmarks/dot.py [--runs N] [--no-layout]
+Each figure is the median of N runs (default 5 for emission, 3 for layout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+
+from gradtrace import Value, to_dot, to_json, to_markdown, trace
+
+
+def random_graph(n_values: int, seed: int = 0) -> Value:
+    """About `n_values` values: 50 leaves, then a chain of random ops, each on the previous value
+    and a random recent one (so every value reaches the output)."""
+    rng = random.Random(seed)
+    pool = [Value(rng.uniform(-1, 1), f"x{i}") for i in range(50)]
+    made = len(pool)
+    while made < n_values:
+        a = pool[-1]
+        b = pool[-1 - rng.randrange(min(len(pool), 60))]
+        kind = rng.randrange(4)
+        if kind == 0:
+            pool.append(a * b)
+        elif kind == 1:
+            pool.append(a + b)
+        elif kind == 2:
+            pool.append(a.tanh())
+        else:
+            pool.append(a * 0.5)  # a constant leaf too
+            made += 1
+        made += 1
+    return pool[-1]
+
+
+def loss_graph(samples: int, seed: int = 0) -> Value:
+    """One training step's loss of a 2→4 linear layer + softmax cross-entropy, from primitives."""
+    rng = random.Random(seed)
+    w = [[Value(rng.uniform(-1, 1), f"w{i}{j}") for j in range(4)] for i in range(2)]
+    b = [Value(0.0, f"b{j}") for j in range(4)]
+    losses = []
+    for s in range(samples):
+        x = [Value(rng.uniform(-2, 2), f"x{s}_{i}") for i in range(2)]
+        logits = [x[0] * w[0][j] + x[1] * w[1][j] + b[j] for j in range(4)]
+        exps = [z.exp() for z in logits]
+        total = exps[0] + exps[1] + exps[2] + exps[3]
+        target = s % 4
+        losses.append(-((exps[target] / total) + 1e-6).log())
+    loss = losses[0]
+    for item in losses[1:]:
+        loss = loss + item
+    loss = loss * (1.0 / samples)
+    loss.backward()
+    return loss
+
+
+def median_time(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def emission(runs: int) -> None:
+    print("## DOT emission (median of", runs, "runs)")
+    print("| values | trace() | to_dot(graph) | µs per value (to_dot) | to_json | to_markdown |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n in (25_000, 50_000, 100_000):
+        root = random_graph(n)
+        t_trace = median_time(lambda r=root: trace(r), runs)
+        graph = trace(root)
+        root_values = len(graph)
+        t_dot = median_time(lambda g=graph: to_dot(g), runs)
+        t_json = median_time(lambda g=graph: to_json(g), runs)
+        t_md = median_time(lambda g=graph: to_markdown(g), runs)
+        per_value = t_dot / root_values * 1e6
+        print(
+            f"| {root_values:,} | {t_trace:.3f} s | {t_dot:.3f} s | {per_value:.1f} | "
+            f"{t_json:.3f} s | {t_md:.3f} s |"
+        )
+
+
+def layout(runs: int) -> None:
+    version = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip()
+    print(f"\n## Graphviz layout: `dot -Tsvg` ({version}), median of {runs} runs")
+    print("| values | samples | dot -Tsvg |")
+    print("|---:|---:|---:|")
+    for samples in (5, 16, 32):
+        graph = trace(loss_graph(samples))
+        source = to_dot(graph).encode()
+
+        def run(src: bytes = source) -> None:
+            subprocess.run(["dot", "-Tsvg"], input=src, capture_output=True, check=True)
+
+        print(f"| {len(graph):,} | {samples} | {median_time(run, runs):.2f} s |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-layout", action="store_true")
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.system()}"
+    )
+    emission(args.runs)
+    if not args.no_layout:
+        layout(max(1, min(args.runs, 3)))
+
+
+if __name__ == "__main__":
+    main()
