@@ -105,7 +105,7 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
 def test_every_example_exports_in_every_text_format(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, example: Path
 ) -> None:
-    flags = ["--dot", "--md", "--tex", "--csv", "--json", "--svg"]
+    flags = ["--dot", "--md", "--tex", "--csv", "--json", "--svg", "--html"]
     code, out, err = cli(capsys, "export", example, *flags, "-o", tmp_path)
     assert (code, err) == (0, "")
     written = sorted(tmp_path.iterdir())
@@ -118,6 +118,8 @@ def test_every_example_exports_in_every_text_format(
     assert root["grad"] == 1.0  # backward() ran on the root
     assert "<svg" in (tmp_path / f"{example.stem}.svg").read_text("utf-8")
     assert (tmp_path / f"{example.stem}.dot").read_text("utf-8").lstrip().startswith("digraph")
+    page = (tmp_path / f"{example.stem}.html").read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "data-gt-widget" in page  # the live demo
 
 
 def test_figure1_example_reproduces_the_spec_table(
@@ -153,6 +155,29 @@ def test_figure1_gradients_match_the_closed_form(
     expected = {"x₁": ds * w1, "x₂": ds * w2, "w₁": ds * x1 + w1, "w₂": ds * x2 + w2}
     for label, grad in expected.items():
         assert n[label]["grad"] == pytest.approx(grad, abs=1e-12)
+
+
+def _closed_forms() -> dict[str, dict[str, float]]:
+    """Each example's gradients, worked out by hand (label → ∂root/∂label)."""
+    o = math.tanh(0.5 * 1.0 + 0.25 * -2.0 + 0.1)
+    p1 = math.exp(1.0) / (math.exp(1.0) + math.exp(-0.5))
+    n = -0.5 * 2.0 + 0.75 * -1.0 + 2.5  # micrograd_neuron: relu(n) > 0, loss = (n - 1)²
+    return {
+        "reused_node": {"a": 2.0},
+        "tanh_neuron": {"w₁": (1 - o * o) * 1.0, "x₂": (1 - o * o) * 0.25, "b": 1 - o * o},
+        "softmax2": {"z₁": p1 - 1, "z₂": 1 - p1},
+        "micrograd_neuron": {"w₁": 2 * (n - 1) * 2.0, "x₂": 2 * (n - 1) * 0.75, "b": 2 * (n - 1)},
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_closed_forms()))
+def test_example_gradients_match_their_closed_forms(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    assert cli(capsys, "export", ROOT / f"examples/{name}.py", "--json", "-o", tmp_path)[0] == 0
+    nodes = nodes_by_label(tmp_path / f"{name}.json")
+    for label, grad in _closed_forms()[name].items():
+        assert nodes[label]["grad"] == pytest.approx(grad, abs=1e-12), label
 
 
 # -- running the user's file -------------------------------------------------------
