@@ -95,7 +95,9 @@ def test_python_dash_m_and_the_console_script_run() -> None:
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys)
     assert code == 2
-    assert err.splitlines()[-1] == "gradtrace: error: choose a command: export or train"
+    assert err == (
+        "gradtrace: error: choose a command: export or train; run 'gradtrace --help' for both\n"
+    )
 
 
 # -- examples/ -------------------------------------------------------------------

@@ -178,3 +178,17 @@ def test_plot_writes_the_loss_curve_and_the_decision_regions(
     history = train(x, y, model, epochs=3)
     assert loss.read_bytes() == plots.training_curves_bytes(history, format="svg")
     assert regions.read_bytes() == plots.decision_regions_bytes(model, x, y, format="svg")
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    """`gradtrace train | head -1`: the closed pipe is not an error worth a traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradtrace", "train", "--epochs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the table is printed
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "Exception ignored" not in err and "Error" not in err

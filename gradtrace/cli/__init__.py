@@ -14,6 +14,8 @@ that cannot be parsed; 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -241,11 +243,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown:
             _unrecognized(unknown, args.command)
         if args.command is None:
-            parser.print_usage(sys.stderr)
-            raise CommandError("choose a command: export or train", status=2)
-        import importlib
-
-        return int(importlib.import_module(args.command_module).run(args))
+            raise CommandError(
+                "choose a command: export or train; run 'gradtrace --help' for both", status=2
+            )
+        status = int(importlib.import_module(args.command_module).run(args))
+        sys.stdout.flush()  # a closed pipe shows up here, inside the try, not at exit
+        return status
     except UserCodeError as e:
         sys.stderr.write(e.traceback_text)
         _report(str(e))
@@ -259,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report("interrupted")
         return 130
+    except BrokenPipeError:  # `gradtrace train | head -3`: the reader left, which is fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
+        return 1
 
 
 def _unrecognized(unknown: list[str], command: str | None) -> NoReturn:
