@@ -337,13 +337,17 @@ def test_output_is_byte_identical_across_processes(tmp_path: Path) -> None:
         folder = tmp_path / seed
         folder.mkdir()
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        argv = ["export", str(ROOT / "examples/figure1.py"), "--svg", "--dot", "--md", "--json"]
-        subprocess.run(
-            [sys.executable, "-m", "gradtrace", *argv, "-o", str(folder)], env=env, check=True
-        )
+        for example in ("figure1", "micrograd_neuron"):  # micrograd keeps children in a set
+            argv = ["export", str(ROOT / f"examples/{example}.py"), "--svg", "--md", "--json"]
+            subprocess.run(
+                [sys.executable, "-m", "gradtrace", *argv, "-o", str(folder)],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         outputs.append({p.name: p.read_bytes() for p in folder.iterdir()})
     assert outputs[0] == outputs[1]
-    assert len(outputs[0]) == 4
+    assert len(outputs[0]) == 6
 
 
 def test_fast_paths_do_not_import_heavy_modules(tmp_path: Path) -> None:

@@ -244,3 +244,19 @@ def test_labels_full_of_quotes_pipes_braces_and_script(
         subprocess.run(
             ["dot", "-Tsvg", str(tmp_path / "nasty.dot")], capture_output=True, check=True
         )
+
+
+def test_a_write_failing_midway_leaves_nothing_behind(tmp_path: Path) -> None:
+    from gradtrace.cli.common import CommandError
+    from gradtrace.cli.files import write_all
+
+    (tmp_path / "old.md").write_text("before")
+    blocked = Path("/sys") if os.geteuid() == 0 else tmp_path / "locked"
+    if blocked != Path("/sys"):
+        blocked.mkdir()
+        blocked.chmod(0o555)
+    contents = {tmp_path / "old.md": b"after", tmp_path / "new.svg": b"<svg/>", blocked / "x": b""}
+    with pytest.raises(CommandError, match="nothing was written"):
+        write_all(contents)
+    assert (tmp_path / "old.md").read_text() == "before"  # untouched, not half-replaced
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "locked") == ["old.md"]

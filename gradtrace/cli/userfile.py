@@ -43,7 +43,7 @@ def run_file(path: Path) -> dict[str, Any]:
         UserCodeError: The file raised an exception (carries the user's traceback).
     """
     saved_path, saved_argv = sys.path[:], sys.argv[:]
-    sys.path.insert(0, str(path.parent))
+    sys.path.insert(0, str(path.resolve().parent))
     sys.argv = [str(path)]
     try:
         return runpy.run_path(str(path), run_name="__main__")
