@@ -55,7 +55,7 @@ given; with --all-roots, gradients are left as FILE computed them.
 
 _TRAIN_EXAMPLES = """\
 examples:
-  gradtrace train                          SPEC's classifier: LinearLayer(2, 4) on four_blobs
+  gradtrace train                          LinearLayer(2, 4) on four_blobs, as in the write-up
   gradtrace train --data spiral --hidden 16,16 --epochs 300
   gradtrace train --plot results.svg       also write results-loss.svg and results-regions.svg
 
@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train the demo classifier and print its results table",
-        description="Train a classifier on a small 2-D data set and print SPEC §3's results table.",
+        description="Train a classifier on a small 2-D data set by gradient descent and print\n"
+        "its results: final accuracy and loss, iterations, classes, data size.",
         epilog=_TRAIN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -211,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--epochs", type=_whole(1), default=500, metavar="N", help="iterations (500)"
     )
-    train.add_argument("--seed", type=int, metavar="N", help="seed for the model's weights")
+    train.add_argument(
+        "--seed", type=int, metavar="N", help="seed of the model's initial weights (default 0)"
+    )
     train.add_argument(
         "--plot",
         metavar="PATH",
