@@ -3,6 +3,7 @@
 Public face only: everything here is re-exported from the module that owns it.
 """
 
+from gradtrace.data import Dataset, four_blobs, moons, spiral
 from gradtrace.engine import Value, scope
 from gradtrace.errors import (
     GradtraceError,
@@ -17,22 +18,48 @@ from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, 
 from gradtrace.export.widget import WidgetError, to_html
 from gradtrace.figures import figure1
 from gradtrace.graph import Graph, Node, trace
+from gradtrace.nn import (
+    MLP,
+    DataError,
+    LinearLayer,
+    ModelError,
+    Module,
+    cross_entropy_loss,
+    softmax,
+)
 from gradtrace.notation import format_number
+from gradtrace.train import History, TrainingDivergedError, TrainingError, accuracy, predict, train
 
 __all__ = [
+    "MLP",
+    "DataError",
+    "Dataset",
     "GradtraceError",
     "Graph",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "History",
+    "LinearLayer",
+    "ModelError",
+    "Module",
     "Node",
     "RenderError",
+    "TrainingDivergedError",
+    "TrainingError",
     "Value",
     "WidgetError",
+    "accuracy",
+    "cross_entropy_loss",
     "draw",
     "figure1",
     "format_number",
+    "four_blobs",
+    "moons",
+    "predict",
     "render",
     "scope",
+    "softmax",
+    "spiral",
     "table_rows",
     "to_csv",
     "to_dot",
@@ -43,5 +70,6 @@ __all__ = [
     "to_markdown",
     "to_svg",
     "trace",
+    "train",
 ]
 __version__ = "0.1.0"

@@ -30,11 +30,13 @@ from gradtrace.train import History, train
 
 pytest.importorskip("matplotlib")
 
+Trained = tuple[History, LinearLayer, list[list[float]], list[int]]
+
 SMALL = 30  # grid resolution for tests: the figures are the same, only coarser
 
 
 @pytest.fixture(scope="module")
-def trained() -> tuple[History, LinearLayer, list[list[float]], list[int]]:
+def trained() -> Trained:
     x, y = four_blobs()
     model = LinearLayer(2, 4)
     history = train(x, y, model, epochs=60)
@@ -54,7 +56,7 @@ def _png_chunks(data: bytes) -> list[bytes]:
 
 @pytest.mark.parametrize("fmt", ["svg", "png"])
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_figures_are_byte_identical_across_two_runs(trained, fmt, theme) -> None:  # type: ignore[no-untyped-def]
+def test_figures_are_byte_identical_across_two_runs(trained: Trained, fmt: str, theme: str) -> None:
     history, model, x, y = trained
     curves = [training_curves_bytes(history, format=fmt, theme=theme) for _ in range(2)]
     regions = [
@@ -65,7 +67,7 @@ def test_figures_are_byte_identical_across_two_runs(trained, fmt, theme) -> None
     assert curves[0] != regions[0]
 
 
-def test_a_fresh_process_draws_the_same_svg(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_fresh_process_draws_the_same_svg(trained: Trained, tmp_path: Path) -> None:
     _, model, x, y = trained
     here = decision_regions_svg(model, x, y, resolution=SMALL)
     script = textwrap.dedent(
@@ -87,7 +89,7 @@ def test_a_fresh_process_draws_the_same_svg(trained, tmp_path: Path) -> None:  #
     assert out.stdout == here
 
 
-def test_files_carry_no_date_or_software_stamp(trained) -> None:  # type: ignore[no-untyped-def]
+def test_files_carry_no_date_or_software_stamp(trained: Trained) -> None:
     history, _, _, _ = trained
     svg = training_curves_svg(history)
     assert svg.startswith("<?xml")
@@ -98,7 +100,7 @@ def test_files_carry_no_date_or_software_stamp(trained) -> None:  # type: ignore
     assert b"Software" not in png and b"matplotlib" not in png.lower()
 
 
-def test_png_is_slide_sized(trained) -> None:  # type: ignore[no-untyped-def]
+def test_png_is_slide_sized(trained: Trained) -> None:
     history, _, _, _ = trained
     png = training_curves_bytes(history, format="png")
     ihdr = png[16:24]
@@ -136,7 +138,7 @@ def test_grid_covers_the_data_with_a_margin() -> None:
     assert _grid_axis([3.0, 3.0], 3) == pytest.approx([2.0, 3.0, 4.0])
 
 
-def test_figures_have_the_expected_parts(trained) -> None:  # type: ignore[no-untyped-def]
+def test_figures_have_the_expected_parts(trained: Trained) -> None:
     history, model, x, y = trained
     fig = training_curves(history)
     assert [ax.get_title() for ax in fig.axes] == ["Loss", "Accuracy"]
@@ -147,7 +149,7 @@ def test_figures_have_the_expected_parts(trained) -> None:  # type: ignore[no-un
     assert legend[:4] == ["class 0", "class 1", "class 2", "class 3"]
 
 
-def test_save_figure_picks_the_format_from_the_suffix(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_save_figure_picks_the_format_from_the_suffix(trained: Trained, tmp_path: Path) -> None:
     history, _, _, _ = trained
     fig = training_curves(history)
     save_figure(fig, tmp_path / "a.svg")
@@ -158,7 +160,7 @@ def test_save_figure_picks_the_format_from_the_suffix(trained, tmp_path: Path) -
         save_figure(fig, tmp_path / "a.pdf")
 
 
-def test_bad_requests_get_clear_errors(trained) -> None:  # type: ignore[no-untyped-def]
+def test_bad_requests_get_clear_errors(trained: Trained) -> None:
     history, model, _, _ = trained
     with pytest.raises(PlotError, match="unknown theme 'sepia'; use 'light' or 'dark'"):
         training_curves(history, theme="sepia")  # type: ignore[arg-type]
@@ -170,7 +172,7 @@ def test_bad_requests_get_clear_errors(trained) -> None:  # type: ignore[no-unty
 
 def test_missing_matplotlib_says_how_to_install_it(
     trained,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     history, _, _, _ = trained
     monkeypatch.setitem(sys.modules, "matplotlib", None)
