@@ -12,7 +12,9 @@ micrograd's `Value` exports too.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -124,24 +126,44 @@ def trace(*roots: Any, parameters: Iterable[Any] = ()) -> Graph:
             raise TypeError(
                 f"cannot trace a {type(root).__name__}: it needs data, grad and _prev like a Value"
             )
-    order = _topological_order(roots)
-    ids = {id(v): i for i, v in enumerate(order)}
-    root_ids = tuple(dict.fromkeys(ids[id(r)] for r in roots))
-    param_ids = {id(p) for p in parameters}
-    nodes = tuple(
-        Node(
-            id=i,
-            label=str(getattr(v, "label", "") or ""),
-            op=str(getattr(v, "_op", "") or ""),
-            data=float(v.data),
-            grad=float(v.grad),
-            children=tuple(ids[id(c)] for c in _children(v)),
-            role=_role(v, i in root_ids, id(v) in param_ids),
-            scope=tuple(getattr(v, "_scope", ()) or ()),
+    with paused_gc():
+        order = _topological_order(roots)
+        ids = {id(v): i for i, v in enumerate(order)}
+        root_ids = tuple(dict.fromkeys(ids[id(r)] for r in roots))
+        param_ids = {id(p) for p in parameters}
+        nodes = tuple(
+            Node(
+                id=i,
+                label=str(getattr(v, "label", "") or ""),
+                op=str(getattr(v, "_op", "") or ""),
+                data=float(v.data),
+                grad=float(v.grad),
+                children=tuple(ids[id(c)] for c in _children(v)),
+                role=_role(v, i in root_ids, id(v) in param_ids),
+                scope=tuple(getattr(v, "_scope", ()) or ()),
+            )
+            for i, v in enumerate(order)
         )
-        for i, v in enumerate(order)
-    )
-    return Graph(nodes=nodes, roots=root_ids)
+        return Graph(nodes=nodes, roots=root_ids)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk copy of a graph.
+
+    Snapshotting a graph allocates a few objects per value, none of them in a
+    reference cycle; with the collector running, those allocations set off
+    repeated full collections that walk the user's whole graph, which doubled
+    the time of `trace()` and `to_json()` on 100,000 values. Reference
+    counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def as_graph(graph_or_root: Any) -> Graph:

@@ -85,3 +85,23 @@ def test_micrograd_graph_traces_and_exports() -> None:
     dot = to_dot(c)
     assert "relu" in dot
     assert "x²" in dot
+
+
+def test_trace_restores_the_garbage_collector() -> None:
+    import gc
+
+    from gradtrace.graph import paused_gc
+
+    assert gc.isenabled()
+    trace(Value(1.0) + 2)
+    assert gc.isenabled()
+    with pytest.raises(ValueError), paused_gc():
+        assert not gc.isenabled()
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        trace(Value(1.0) + 2)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradtrace.errors import GradtraceError
-from gradtrace.graph import Graph, Node, as_graph
+from gradtrace.graph import Graph, Node, as_graph, paused_gc
 from gradtrace.notation import expression, format_constant, format_number, op_symbol
 
 __all__ = ["FONT", "THEMES", "Theme", "to_dot"]
@@ -171,9 +171,9 @@ def to_dot(
         raise GradtraceError(
             f"unknown rankdir {rankdir!r}; use one of {', '.join(map(repr, _RANKDIRS))}"
         )
-    return _DotWriter(graph, colours, precision, show_grad, tuple(collapse), id_prefix).write(
-        rankdir, font, title
-    )
+    with paused_gc():
+        writer = _DotWriter(graph, colours, precision, show_grad, tuple(collapse), id_prefix)
+        return writer.write(rankdir, font, title)
 
 
 def _theme(theme: str | Theme) -> Theme:

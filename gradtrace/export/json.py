@@ -35,7 +35,7 @@ import json
 import math
 from typing import Any
 
-from gradtrace.graph import Graph, as_graph
+from gradtrace.graph import Graph, as_graph, paused_gc
 
 __all__ = ["graph_to_dict", "to_json"]
 
@@ -80,8 +80,9 @@ def to_json(graph_or_root: Any) -> str:
     Args:
         graph_or_root: A `Graph`, or a value to trace.
     """
-    data = graph_to_dict(graph_or_root)
-    nodes = data.pop("nodes")
-    head = json.dumps(data, ensure_ascii=False)[:-1]
-    lines = [json.dumps(node, ensure_ascii=False) for node in nodes]
+    with paused_gc():
+        data = graph_to_dict(graph_or_root)
+        nodes = data.pop("nodes")
+        head = json.dumps(data, ensure_ascii=False)[:-1]
+        lines = [json.dumps(node, ensure_ascii=False) for node in nodes]
     return head + ', "nodes": [\n  ' + ",\n  ".join(lines) + "\n]}\n"
