@@ -404,17 +404,22 @@ class Value:
         """
         order: list[Value] = []
         seen = {id(self)}
-        stack: list[tuple[Value, Iterator[Value]]] = [(self, iter(self._prev))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
+        # The path from self down to the current node, and, for each node on it,
+        # an iterator over the children still to visit. Two flat lists rather
+        # than a list of (node, iterator) pairs: on a deep graph every pair would
+        # stay alive to the end and keep the garbage collector busy.
+        path = [self]
+        pending = [iter(self._prev)]
+        while pending:
+            for child in pending[-1]:
                 if id(child) not in seen:
                     seen.add(id(child))
-                    stack.append((child, iter(child._prev)))
+                    path.append(child)
+                    pending.append(iter(child._prev))
                     break
-            else:
-                stack.pop()
-                order.append(node)
+            else:  # every child of path[-1] is done: it goes next
+                pending.pop()
+                order.append(path.pop())
         return order
 
 
