@@ -76,6 +76,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         self.source = ""
         self.snippets: dict[str, list[dict[str, Any]]] = {}
         self.placeholders: dict[str, dict[str, tuple[str, str]]] = {}
+        self.counts = {"cached": 0, "generated": 0}
 
     # -- configuration --------------------------------------------------------
 
@@ -101,6 +102,12 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
             server.watch(str(self.package_dir))
         return server
 
+    def on_post_build(self, config: Any) -> None:
+        log.info(
+            f"gradtrace: {self.counts['generated']} results generated, "
+            f"{self.counts['cached']} from the cache"
+        )
+
     def on_shutdown(self) -> None:
         client.close()
 
@@ -110,6 +117,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         self.source = source_hash(self.package_dir)
         self.snippets = {}
         self.placeholders = {}
+        self.counts = {"cached": 0, "generated": 0}
 
     def on_files(self, files: Files, config: Any) -> Files:
         files.append(
@@ -136,8 +144,10 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         key = Cache.key(self.source, request)
         cached = self.cache.get(key)
         if cached is not None:
+            self.counts["cached"] += 1
             reply: dict[str, Any] = cached
             return reply
+        self.counts["generated"] += 1
         try:
             reply = client.ask(
                 request, source=self.source, package_dir=self.package_dir, cwd=self.root
