@@ -54,8 +54,7 @@ def _png_chunks(data: bytes) -> list[bytes]:
     return chunks
 
 
-@pytest.mark.parametrize("fmt", ["svg", "png"])
-@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize(("fmt", "theme"), [("svg", "light"), ("png", "dark")])
 def test_figures_are_byte_identical_across_two_runs(trained: Trained, fmt: str, theme: str) -> None:
     history, model, x, y = trained
     curves = [training_curves_bytes(history, format=fmt, theme=theme) for _ in range(2)]

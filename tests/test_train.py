@@ -113,9 +113,9 @@ def test_training_is_deterministic() -> None:
 
 
 def test_an_mlp_learns_the_moons() -> None:
-    x, y = moons(n_samples=60, noise=0.1)
-    model = MLP(2, [8], 2, activation="tanh", seed=1)
-    history = train(x, y, model, lr=0.5, epochs=150)
+    x, y = moons(n_samples=40, noise=0.1)
+    model = MLP(2, [6], 2, activation="tanh", seed=1)
+    history = train(x, y, model, lr=0.5, epochs=100)
     assert history.final_loss < history.loss[0] / 2
     assert history.final_accuracy >= 0.85
 
@@ -185,3 +185,15 @@ def test_weights_do_not_depend_on_global_random_state() -> None:
     a = [p.data for p in LinearLayer(2, 4).parameters()]
     random.seed(456)
     assert [p.data for p in LinearLayer(2, 4).parameters()] == a
+
+
+def test_training_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    x, y = four_blobs()
+    assert gc.isenabled()
+    train(x, y, LinearLayer(2, 4), epochs=2)
+    assert gc.isenabled()
+    with pytest.raises(TrainingDivergedError):
+        train(x, y, MLP(2, [4], 4), lr=1e200, epochs=3)
+    assert gc.isenabled()
