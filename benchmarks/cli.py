@@ -14,7 +14,9 @@ floor no Python command can go below.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,10 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = str(Path(sys.executable).parent / "gradtrace")
 
 
-def _time(command: list[str]) -> float:
+def _time(command: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, the command and what it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
@@ -49,22 +56,25 @@ def main() -> None:
         }  # fmt: skip
         for command in commands.values():  # warm the file cache and .pyc files
             _time(command)
-        times: dict[str, list[float]] = {name: [] for name in commands}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(rounds):
             for name, command in commands.items():
                 times[name].append(_time(command))
     print(f"machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print(f"median of {rounds} runs, interleaved:\n")
-    print("| command | median (s) | min (s) | max (s) |")
+    print("| command | wall median (s) | wall min–max (s) | CPU median (s) |")
     print("|---|---|---|---|")
     for name, samples in times.items():
-        med = statistics.median(samples)
-        print(f"| `{name}` | {med:.3f} | {min(samples):.3f} | {max(samples):.3f} |")
+        wall = [w for w, _ in samples]
+        cpu = statistics.median(c for _, c in samples)
+        print(
+            f"| `{name}` | {statistics.median(wall):.3f} | {min(wall):.3f}–{max(wall):.3f} "
+            f"| {cpu:.3f} |"
+        )
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
 
 
