@@ -260,3 +260,13 @@ def test_a_write_failing_midway_leaves_nothing_behind(tmp_path: Path) -> None:
         write_all(contents)
     assert (tmp_path / "old.md").read_text() == "before"  # untouched, not half-replaced
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "locked") == ["old.md"]
+
+
+def test_collapse_names_a_scope_the_graph_does_not_have(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    figure1 = ROOT / "examples" / "figure1.py"
+    line = fails(
+        capsys, tmp_path, "export", figure1, "--dot", "--collapse", "sigma", "-o", tmp_path
+    )
+    assert "--collapse sigma: the graph has no scope called 'sigma'; its scopes are σ" in line

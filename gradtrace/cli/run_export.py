@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if len(roots) == 1 and not args.no_backward and not has_gradients(roots):
         roots[0].backward()
     graph = trace(*roots)
+    _check_scopes(graph, args.collapse)
 
     if any(f in _GRAPHVIZ for f in formats):
         _check_size(len(graph), args.max_nodes)
@@ -75,6 +76,18 @@ def _choose_roots(source: Path, values: dict[str, Any], args: argparse.Namespace
         f"{source} has {len(roots)} roots ({', '.join(roots)}); pick one with --root NAME "
         "or export them together with --all-roots"
     )
+
+
+def _check_scopes(graph: Graph, collapse: list[str]) -> None:
+    """Every `--collapse` name must be a scope of the graph (a typo would be silently ignored)."""
+    scopes = list(dict.fromkeys(name for node in graph for name in node.scope))
+    for name in collapse:
+        if name not in scopes:
+            known = f"its scopes are {', '.join(scopes)}" if scopes else "it has no scopes"
+            raise CommandError(
+                f"--collapse {name}: the graph has no scope called {name!r}; {known} "
+                "(made with `with gradtrace.scope(NAME):`)"
+            )
 
 
 def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
