@@ -155,6 +155,26 @@ def test_block_errors(code: str, options: dict[str, str], message: str, line: in
     assert caught.value.line == line
 
 
+def test_block_output_is_byte_identical_across_processes() -> None:
+    script = (
+        "import json\n"
+        "from gradtrace.mkdocs.fence import run_block\n"
+        "code = 'from gradtrace import Value\\na = Value(2.0)\\nb = a * a + a.exp()\\n'\n"
+        "print(json.dumps(run_block(code, {'table': 'true'}, 4), sort_keys=True))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ, PYTHONHASHSEED=seed),
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1 and "block-" in outputs.pop()
+
+
 # -- a course author's site ----------------------------------------------------------
 
 

@@ -127,13 +127,9 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
             request = {"kind": "artefact", "name": name, "precision": self.config.precision}
             reply = self._ask(request)
             if not reply["ok"]:
-                message = f"gradtrace: cannot generate {name!r}: {reply['error']}"
-                if reply.get("missing"):
-                    log.info(message)  # a module not written yet: the page shows a placeholder
-                else:
-                    log.warning(message)
-                    if reply.get("detail"):
-                        log.debug(reply["detail"])
+                log.warning(f"gradtrace: cannot generate {name!r}: {reply['error']}")
+                if reply.get("detail"):
+                    log.debug(reply["detail"])
                 continue
             for path, text in sorted(reply["result"]["files"].items()):
                 files.append(File.generated(config, path, content=text))
