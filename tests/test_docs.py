@@ -8,13 +8,18 @@ code as it is now. Expected numbers come from SPEC §2 and from a fresh
 
 from __future__ import annotations
 
+import functools
 import html
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -241,3 +246,106 @@ def test_live_demo_page_embeds_the_widget(site: Path) -> None:
     page = _page(site, "demo")
     assert "<script" in page and "w₁" in page
     assert "not available in this build" not in page
+
+
+# -- the built site in Chromium --------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser_page(site: Path) -> Iterator[tuple[Any, str, list[str]]]:
+    """A Chromium page, the site's URL on a local server, and the requests sent elsewhere."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    outside: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", route)
+        yield page, base, outside
+        browser.close()
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.browser
+def test_live_demo_page_recomputes_like_the_engine(
+    browser_page: tuple[Any, str, list[str]],
+) -> None:
+    from gradtrace.export.table import table_rows
+    from gradtrace.figures import figure1
+    from gradtrace.notation import format_number
+
+    page, base, outside = browser_page
+    page.goto(base + "demo/")
+    page.wait_for_selector(".gradtrace-widget[data-gt-ready]")
+    page.get_by_label("w₁, exact value").fill("0.5")
+    page.get_by_label("x₂, exact value").fill("-1.25")
+    shown = page.eval_on_selector_all(
+        ".gradtrace-widget tr[data-gt-node]",
+        """rows => rows.map(r => [r.querySelector('th').firstChild.textContent,
+            r.querySelector('[data-gt-data]').textContent,
+            r.querySelector('[data-gt-grad]').textContent])""",
+    )
+    expected = [
+        [r.variable, format_number(r.data), format_number(r.grad)]
+        for r in table_rows(figure1(w1=0.5, x2=-1.25))
+    ]
+    assert shown == expected
+    assert outside == []
+
+
+@pytest.mark.browser
+def test_math_is_laid_out_by_chromium(browser_page: tuple[Any, str, list[str]]) -> None:
+    page, base, outside = browser_page
+    page.goto(base + "derivation/")
+    # A display formula with a fraction is laid out in two storeys; unrendered MathML
+    # would be one line of text.
+    heights = page.eval_on_selector_all(
+        "math[display=block]", "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert len(heights) >= 8 and max(heights) > 40
+    fraction = page.eval_on_selector(
+        "mfrac",
+        "e => [e.firstElementChild.getBoundingClientRect().bottom,"
+        " e.lastElementChild.getBoundingClientRect().top]",
+    )
+    assert fraction[0] <= fraction[1] + 1  # numerator above denominator
+    assert outside == []
+
+
+@pytest.mark.browser
+def test_dark_palette_shows_the_dark_figures(browser_page: tuple[Any, str, list[str]]) -> None:
+    page, base, _ = browser_page
+    page.goto(base + "figure1/")
+    visible = "img => getComputedStyle(img).display !== 'none'"
+    assert page.eval_on_selector(".gradtrace-figure img.gradtrace-light", visible)
+    assert not page.eval_on_selector(".gradtrace-figure img.gradtrace-dark", visible)
+    page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+    assert not page.eval_on_selector(".gradtrace-figure img.gradtrace-light", visible)
+    assert page.eval_on_selector(".gradtrace-figure img.gradtrace-dark", visible)
