@@ -170,7 +170,9 @@ def decision_regions(
     xs0, xs1 = _grid_axis([r[0] for r in x], resolution), _grid_axis([r[1] for r in x], resolution)
     margins = _class_margins(model, xs0, xs1)
     with _style(theme):
-        fig = _new_figure(8.0, 5.6)
+        # Equal scales on both axes: the figure's height follows the data's aspect ratio.
+        aspect = (xs1[-1] - xs1[0]) / (xs0[-1] - xs0[0])
+        fig = _new_figure(8.5, min(max(4.6 * aspect + 1.4, 3.5), 6.0))
         ax = fig.subplots()
         for k, margin in enumerate(margins):
             colour = CLASS_COLOURS[k % len(CLASS_COLOURS)]
