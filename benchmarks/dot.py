@@ -8,15 +8,17 @@ Two measurements, recorded in benchmarks/RESULTS.md:
    of about 300, 1,000 and 2,000 values: the numbers behind `render()`'s default
    `max_nodes=1000`.
 
-Run: .venv/bin/python benchmarks/dot.py [--runs N] [--no-layout]
-Each figure is the median of N runs (default 5 for emission, 3 for layout).
+Run: .venv/bin/python benchmarks/dot.py [--runs N] [--layout-runs M] [--no-layout]
+Each figure is the median of N runs (default 5) for emission, M (default 3) for layout.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import time
@@ -80,50 +82,79 @@ def median_time(fn: Callable[[], object], runs: int) -> float:
 
 def emission(runs: int) -> None:
     print("## DOT emission (median of", runs, "runs)")
-    print("| values | trace() | to_dot(graph) | µs per value (to_dot) | to_json | to_markdown |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| values | trace() | to_dot(graph) | µs per value | to_dot(root) "
+        "(trace + DOT) | to_json | to_markdown |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for n in (25_000, 50_000, 100_000):
         root = random_graph(n)
         t_trace = median_time(lambda r=root: trace(r), runs)
         graph = trace(root)
         root_values = len(graph)
         t_dot = median_time(lambda g=graph: to_dot(g), runs)
+        t_both = median_time(lambda r=root: to_dot(r), runs)
         t_json = median_time(lambda g=graph: to_json(g), runs)
         t_md = median_time(lambda g=graph: to_markdown(g), runs)
         per_value = t_dot / root_values * 1e6
         print(
-            f"| {root_values:,} | {t_trace:.3f} s | {t_dot:.3f} s | {per_value:.1f} | "
-            f"{t_json:.3f} s | {t_md:.3f} s |"
+            f"| {root_values:,} | {t_trace:.3f} s | {t_dot:.3f} s | {per_value:.1f} µs | "
+            f"{t_both:.3f} s | {t_json:.3f} s | {t_md:.3f} s |"
         )
+
+
+def _dot_times(source: bytes) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one `dot -Tsvg` run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def layout(runs: int) -> None:
     version = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip()
     print(f"\n## Graphviz layout: `dot -Tsvg` ({version}), median of {runs} runs")
-    print("| values | samples | dot -Tsvg |")
-    print("|---:|---:|---:|")
-    for samples in (5, 16, 32):
+    print("Default look vs `fast_layout=True` (nslimit=1, mclimit=0.1), run alternately.")
+    print("CPU = dot's user+system time, robust to other processes sharing the machine.\n")
+    print("| values | default: CPU | default: wall | fast: CPU | fast: wall | CPU ratio |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for samples in (9, 30, 61):
         graph = trace(loss_graph(samples))
-        source = to_dot(graph).encode()
-
-        def run(src: bytes = source) -> None:
-            subprocess.run(["dot", "-Tsvg"], input=src, capture_output=True, check=True)
-
-        print(f"| {len(graph):,} | {samples} | {median_time(run, runs):.2f} s |")
+        plain = to_dot(graph, fast_layout=False).encode()
+        fast = to_dot(graph, fast_layout=True).encode()
+        walls: dict[str, list[float]] = {"plain": [], "fast": []}
+        cpus: dict[str, list[float]] = {"plain": [], "fast": []}
+        for _ in range(runs):
+            for name, source in (("plain", plain), ("fast", fast)):
+                wall, cpu = _dot_times(source)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+        med = {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in walls}
+        print(
+            f"| {len(graph):,} | {med['plain'][1]:.2f} s | {med['plain'][0]:.2f} s | "
+            f"{med['fast'][1]:.2f} s | {med['fast'][0]:.2f} s | "
+            f"{med['plain'][1] / med['fast'][1]:.1f}× |",
+            flush=True,
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--layout-runs", type=int, default=3)
     parser.add_argument("--no-layout", action="store_true")
     args = parser.parse_args()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average at start: {load:.1f} on {os.cpu_count()} CPUs")
     print(
         f"machine: {platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.system()}"
     )
     emission(args.runs)
     if not args.no_layout:
-        layout(max(1, min(args.runs, 3)))
+        layout(args.layout_runs)
 
 
 if __name__ == "__main__":

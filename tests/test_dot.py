@@ -247,3 +247,16 @@ def test_nested_scopes_nest_clusters() -> None:
     starts = [k for k, line in enumerate(lines) if "subgraph cluster" in line]
     assert len(starts) == 2
     assert lines[starts[1]].startswith(lines[starts[0]].split("subgraph")[0] + "  ")
+
+
+def test_fast_layout_for_large_graphs_only() -> None:
+    from gradtrace.export.dot import FAST_LAYOUT_FROM
+
+    assert "nslimit" not in to_dot(figure1())
+    assert "nslimit=1, mclimit=0.1" in to_dot(figure1(), fast_layout=True)
+    x = Value(1.0, "x")
+    y = x
+    while len(trace(y)) <= FAST_LAYOUT_FROM:
+        y = y.tanh()
+    assert "nslimit=1" in to_dot(y)
+    assert "nslimit" not in to_dot(y, fast_layout=False)

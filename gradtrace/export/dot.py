@@ -47,12 +47,15 @@ from gradtrace.errors import GradtraceError
 from gradtrace.graph import Graph, Node, as_graph, paused_gc
 from gradtrace.notation import expression, format_constant, format_number, op_symbol
 
-__all__ = ["FONT", "THEMES", "Theme", "to_dot"]
+__all__ = ["FAST_LAYOUT_FROM", "FONT", "THEMES", "Theme", "to_dot"]
 
 #: The font list written into the DOT (and so into the SVG's font-family). Graphviz lays text
 #: out with the first font fontconfig finds (DejaVu Sans, packaged as fonts-dejavu-core); browsers
 #: without it fall back along the list.
 FONT = "DejaVu Sans,Verdana,Helvetica,Arial,sans-serif"
+
+#: Graphs with more values than this get `fast_layout` unless told otherwise.
+FAST_LAYOUT_FROM = 300
 
 #: An unlabelled value shows its expression when it is at most this long.
 _SHORT_EXPRESSION = 14
@@ -145,6 +148,7 @@ def to_dot(
     id_prefix: str = "",
     font: str = FONT,
     title: str = "",
+    fast_layout: bool | None = None,
 ) -> str:
     """Graphviz DOT source of a graph, in Figure 1's style.
 
@@ -158,6 +162,10 @@ def to_dot(
         id_prefix: Put in front of every SVG id (see the module docs).
         font: The font list (Graphviz uses the first one installed).
         title: A caption drawn above the graph.
+        fast_layout: Ask Graphviz for a quicker, slightly less tidy layout
+            (`nslimit=1, mclimit=0.1`: about half the layout time, see
+            benchmarks/RESULTS.md). By default on for graphs of more than
+            `FAST_LAYOUT_FROM` values, where layout time starts to hurt.
 
     Returns:
         The DOT text, byte-identical for the same graph and options.
@@ -171,9 +179,10 @@ def to_dot(
         raise GradtraceError(
             f"unknown rankdir {rankdir!r}; use one of {', '.join(map(repr, _RANKDIRS))}"
         )
+    fast = len(graph) > FAST_LAYOUT_FROM if fast_layout is None else fast_layout
     with paused_gc():
         writer = _DotWriter(graph, colours, precision, show_grad, tuple(collapse), id_prefix)
-        return writer.write(rankdir, font, title)
+        return writer.write(rankdir, font, title, fast)
 
 
 def _theme(theme: str | Theme) -> Theme:
@@ -236,7 +245,7 @@ class _DotWriter:
         self.symbols: dict[str, str] = {}
         self.short = self.short_expressions()
 
-    def write(self, rankdir: str, font: str, title: str) -> str:
+    def write(self, rankdir: str, font: str, title: str, fast: bool) -> str:
         t, p = self.theme, self.p
         head = [
             "digraph gradtrace {",
@@ -244,6 +253,7 @@ class _DotWriter:
             f"bgcolor={_quote(t.background)}, fontname={_quote(font)}, "
             f"fontcolor={_quote(t.text)}, fontsize=16, "
             'nodesep=0.22, ranksep=0.32, pad=0.25, newrank=true, outputorder="edgesfirst"'
+            + (", nslimit=1, mclimit=0.1" if fast else "")
             + (f", labelloc=t, label=<{html(title)}>" if title else "")
             + "];",
             f"  node [fontname={_quote(font)}, fontsize=14, fontcolor={_quote(t.text)}, "
