@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BUILDERS", "Part", "build", "figure_files", "import_optional"]
+__all__ = ["BUILDERS", "Part", "build", "figure_files", "figure_part", "import_optional"]
 
 Part = dict[str, Any]
 Result = dict[str, Any]
@@ -53,16 +53,17 @@ def figure_files(
         light: render.to_svg(graph, theme="light", **dot_options),
         dark: render.to_svg(graph, theme="dark", **dot_options),
     }
-    wide = _aspect(files[light]) > 2.0
-    return files, {"figure": {"light": light, "dark": dark, "alt": "", "caption": "", "wide": wide}}
+    return files, figure_part(light, dark, files[light], "")
 
 
-def _aspect(svg: str) -> float:
-    """Width / height of an SVG from its `width` and `height` attributes (0 if unknown)."""
-    size = re.search(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', svg)
-    if not size or float(size.group(2)) == 0:
-        return 0.0
-    return float(size.group(1)) / float(size.group(2))
+def figure_part(light: str, dark: str, svg: str, alt: str) -> Part:
+    """A figure part: light and dark paths, alt text, and the SVG's natural size in CSS px."""
+    figure: dict[str, Any] = {"light": light, "dark": dark, "alt": alt, "caption": ""}
+    size = re.search(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"', svg)
+    if size:
+        figure["width"] = round(float(size.group(1)) * 4 / 3)  # 1 pt = 4/3 CSS px
+        figure["height"] = round(float(size.group(2)) * 4 / 3)
+    return {"figure": figure}
 
 
 def _fmt(precision: int) -> Callable[[float], str]:
@@ -196,7 +197,7 @@ def training(precision: int) -> Result:
 
     def figure(stem: str, alt: str) -> list[Part]:
         light, dark = f"{ASSETS}/{stem}.svg", f"{ASSETS}/{stem}-dark.svg"
-        return [{"figure": {"light": light, "dark": dark, "alt": alt, "caption": ""}}]
+        return [figure_part(light, dark, files[light], alt)]
 
     return {
         "files": files,

@@ -301,19 +301,24 @@ _SNIPPET_OWNERS = {
 }
 
 
-def _figure_html(figure: dict[str, str], page_url: str) -> str:
+def _figure_html(figure: dict[str, Any], page_url: str) -> str:
     alt = html.escape(figure.get("alt", ""))
+    width, height = figure.get("width"), figure.get("height")
+    size = f' width="{width}" height="{height}"' if width and height else ""
+    # Wider than a phone: keep a legible size there and let the figure scroll sideways.
+    wide = bool(width and width > 480)
+    style = f' style="--gradtrace-width: {width}px"' if wide else ""
     images = []
     for theme in ("light", "dark"):
         path = figure.get(theme)
         if not path:
             continue
         classes = [f"gradtrace-{theme}"] if figure.get("dark") else []
-        if figure.get("wide"):
+        if wide:
             classes.append("gradtrace-wide")
         css = f' class="{" ".join(classes)}"' if classes else ""
         src = html.escape(get_relative_url(path, page_url))
-        images.append(f'<img{css} src="{src}" alt="{alt}">')
+        images.append(f'<img{css} src="{src}" alt="{alt}"{size}{style}>')
     caption = figure.get("caption", "")
     caption_html = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return f'<figure class="gradtrace-figure">{"".join(images)}{caption_html}</figure>'
