@@ -26,6 +26,8 @@ value whose graph id is `i`:
 - `e{i}_{k}`: the edges into value `i`'s operation (`k` counts them) and
   `e{i}` the edge from the operation to value `i`; `e{i}_g` joins a value to
   its gradient.
+- `pair{i}`: an empty, invisible cluster that keeps value `i` and its
+  gradient side by side (not written with `fast_layout`).
 - `cluster{k}`: the k-th scope cluster, in order of first appearance.
 - `graph`: the whole drawing.
 
@@ -243,9 +245,13 @@ class _DotWriter:
         self.q = _quote(prefix)[1:-1]
         self.attrs = _Attributes(theme)
         self.symbols: dict[str, str] = {}
+        self.fast = False
+        self.sideways = True
         self.short = self.short_expressions()
 
     def write(self, rankdir: str, font: str, title: str, fast: bool) -> str:
+        self.fast = fast
+        self.sideways = rankdir in ("LR", "RL")
         t, p = self.theme, self.p
         head = [
             "digraph gradtrace {",
@@ -318,7 +324,13 @@ class _DotWriter:
         if self.show_grad:
             grad = format_number(node.grad, self.precision)
             items.append(f'g{i} [id="{q}g{i}", {a.grad}, label=<{grad}>];')
-            items.append(f"{{rank=same; v{i}; g{i}}}")
+            if self.fast:
+                items.append(f"{{rank=same; v{i}; g{i}}}")
+            else:  # an invisible cluster keeps the pair adjacent through crossing minimisation
+                items.append(
+                    f'subgraph cluster_pair{i} {{graph [id="{q}pair{i}", {a.pair}]; '
+                    f"rank=same; v{i}; g{i}}}"
+                )
         return items
 
     def short_expressions(self) -> list[str]:
@@ -349,7 +361,10 @@ class _DotWriter:
             return
         q, i, out = self.q, node.id, self.lines
         if self.show_grad and not (node.op == "const" and not node.label):
-            out.append(f'  v{i} -> g{i} [id="{q}e{i}_g", {self.attrs.grad_edge}];')
+            # A flat edge's tail goes first: the gradient sits below the value left to right,
+            # and to its right top to bottom.
+            pair = f"g{i} -> v{i}" if self.sideways else f"v{i} -> g{i}"
+            out.append(f'  {pair} [id="{q}e{i}_g", {self.attrs.grad_edge}];')
         if not node.children:
             return
         first = self.group_outputs.get(i)
@@ -403,7 +418,8 @@ class _Attributes:
             f"shape=plaintext, fontsize=11, fontcolor={_quote(t.constant_text)}, "
             "height=0.2, margin=0.02"
         )
-        self.grad_edge = f"arrowhead=none, style=dashed, color={_quote(t.grad_line)}"
+        self.grad_edge = f"dir=none, style=dashed, color={_quote(t.grad_line)}"
+        self.pair = 'label="", style=invis, margin=0'
 
 
 class _ClusterTree:
