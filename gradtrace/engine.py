@@ -496,10 +496,16 @@ _power_ops: dict[float, str] = {}
 
 
 def _power_op(n: float) -> str:
-    """The `_op` name of `a ** n`: `"**2"`, `"**-1"`, `"**0.5"` (made once per exponent)."""
+    """The `_op` name of `a ** n`: `"**2"`, `"**-1"`, `"**0.5"`.
+
+    Remembered for the first few hundred exponents (the hot path is `x ** 2`
+    in a loop), not for every random float a program might use.
+    """
     op = _power_ops.get(n)
     if op is None:
-        op = _power_ops[n] = f"**{n!r}"
+        op = f"**{n!r}"
+        if len(_power_ops) < 256:
+            _power_ops[n] = op
     return op
 
 

@@ -143,3 +143,24 @@ def test_a_million_node_chain_needs_no_recursion() -> None:
     while node._prev:
         depth, node = depth + 1, node._prev[0]
     assert (depth, node) == (1_000_000, x)
+
+
+@pytest.mark.parametrize(
+    ("exponent", "op"),
+    [
+        (2, "**2"),
+        (2.0, "**2"),
+        (-1, "**-1"),
+        (0.5, "**0.5"),
+        (-2.5, "**-2.5"),
+        (1e20, "**100000000000000000000"),
+    ],
+)
+def test_power_by_a_number_names_the_exponent(exponent: float, op: str) -> None:
+    assert (Value(1.5) ** exponent)._op == op
+
+
+def test_power_by_many_different_exponents_still_names_each() -> None:
+    ops = {(Value(1.5) ** (k / 7))._op for k in range(1, 1000)}
+    assert len(ops) == 999
+    assert "**0.14285714285714285" in ops
