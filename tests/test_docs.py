@@ -237,9 +237,8 @@ def test_fence_on_our_own_pages(site: Path) -> None:
 
 
 def test_api_reference_is_generated_from_docstrings(site: Path) -> None:
-    page = _page(site, "api")
-    assert "Compute ∂self/∂v for every value" in page  # Value.backward's docstring
-    assert "GradtracePlugin" in page
+    assert "Compute ∂self/∂v for every value" in _page(site, "api/engine")  # Value.backward
+    assert "GradtracePlugin" in _page(site, "api/docs")
 
 
 def test_live_demo_page_embeds_the_widget(site: Path) -> None:
