@@ -205,7 +205,7 @@ GOOD_PAGE = """\
 
     With $w_1 = 2$:
 
-    ```gradtrace table=true caption="A tanh neuron"
+    ```gradtrace table=true widget=true caption="A tanh neuron"
     from gradtrace import Value
     w1, x1 = Value(2.0), Value(0.5)
     out = (w1 * x1).tanh()
@@ -221,6 +221,7 @@ def test_fence_works_in_any_site_that_lists_the_plugin(tmp_path: Path) -> None:
     assert '<figure class="gradtrace-figure">' in page
     assert "<figcaption>A tanh neuron</figcaption>" in page
     assert "<math" in page and "<table>" in page
+    assert 'class="gradtrace-widget' in page and "<script" in page  # widget=true
     # tanh(1) = 0.7616; ∂/∂w₁ = (1 − tanh²1)·x₁ = 0.2100.
     assert "0.7616" in page and "0.2100" in page
     svgs = sorted((tmp_path / "site/assets/gradtrace").glob("block-*.svg"))
