@@ -14,9 +14,7 @@ import re
 __all__ = ["MathError", "to_mathml"]
 
 
-_SUPERSCRIPT_PRIME = re.compile(
-    r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x02032;)+)</mi></msup>"
-)
+_SUPERSCRIPT_PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x02032;)+)</mi></msup>")
 
 
 class MathError(ValueError):
