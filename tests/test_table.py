@@ -202,3 +202,20 @@ def test_the_header_names_the_output() -> None:
 def test_precision_option(fmt) -> None:  # type: ignore[no-untyped-def]
     text = fmt(figure1(), precision=2)
     assert "0.53" in text and "0.5300" not in text
+
+
+def test_fused_sum_and_dot_rows() -> None:
+    a, b, c, d = (Value(v, n) for v, n in [(1.0, "a"), (2.0, "b"), (3.0, "c"), (4.0, "d")])
+    s = Value.sum([a, b, c])
+    s.label = "s"
+    p = Value.dot([a, b], [c, d])
+    p.label = "p"
+    out = s * p
+    out.label = "out"
+    out.backward()
+    rows = {r.variable: r for r in table_rows(out)}
+    assert rows["s"].expression == "a + b + c"
+    assert rows["p"].expression == "a × c + b × d"
+    assert rows["p"].latex == r"a \cdot c + b \cdot d"
+    assert rows["p"].data == 1.0 * 3.0 + 2.0 * 4.0
+    assert rows["a"].grad == p.data + s.data * 3.0  # through the sum and through the dot

@@ -12,7 +12,9 @@ Schema (version 1)::
           "label": "w₁",             # "" when the user gave none
           "op": "",                  # "" leaf, "const", "+", "-", "*", "/", "neg",
                                      # "**2" (power by a number), "**" (power by a
-                                     # node), "exp", "log", "relu", "tanh", "sigmoid"
+                                     # node), "exp", "log", "relu", "tanh", "sigmoid",
+                                     # "sum" (n-ary), "dot" (children a0, b0, a1, b1, ...);
+                                     # other engines' names (micrograd's "ReLU") as given
           "role": "input",           # input | parameter | constant | intermediate | output
           "data": 0.2,               # forward value
           "grad": 0.1004,            # gradient at export time
