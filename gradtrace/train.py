@@ -72,9 +72,9 @@ def train(
     x: Sequence[Sequence[float]],
     y: Sequence[int],
     model: Module,
-    *,
     lr: float = 1.0,
     epochs: int = 500,
+    *,
     callback: Callback | None = None,
 ) -> History:
     """Train `model` on `(x, y)` with full-batch gradient descent (SPEC §3).
