@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -205,6 +206,10 @@ GOOD_PAGE = """\
 
     With $w_1 = 2$:
 
+    - in a list, a formula of its own:
+
+        $$\tanh'(a) = 1 - \tanh^2 a$$
+
     ```gradtrace table=true widget=true caption="A tanh neuron"
     from gradtrace import Value
     w1, x1 = Value(2.0), Value(0.5)
@@ -221,6 +226,7 @@ def test_fence_works_in_any_site_that_lists_the_plugin(tmp_path: Path) -> None:
     assert '<figure class="gradtrace-figure">' in page
     assert "<figcaption>A tanh neuron</figcaption>" in page
     assert "<math" in page and "<table>" in page
+    assert re.search(r'<li>\s*<p>in a list.*?</p>\s*<div class="gradtrace-math"><math', page, re.S)
     assert 'class="gradtrace-widget' in page and "<script" in page  # widget=true
     # tanh(1) = 0.7616; ∂/∂w₁ = (1 − tanh²1)·x₁ = 0.2100.
     assert "0.7616" in page and "0.2100" in page
@@ -234,8 +240,8 @@ def test_failing_block_fails_strict_build_with_page_and_line(tmp_path: Path) -> 
     _make_site(tmp_path, {"index.md": "# ok\n", "lecture.md": bad})
     build = _build(tmp_path)
     assert build.returncode != 0
-    # Line 12 of lecture.md is `1 / 0` (front matter included).
-    assert "lecture.md:12: the gradtrace block failed: ZeroDivisionError" in build.stderr
+    # Line 16 of lecture.md is `1 / 0` (front matter included).
+    assert "lecture.md:16: the gradtrace block failed: ZeroDivisionError" in build.stderr
     assert "Traceback" not in build.stderr
 
 

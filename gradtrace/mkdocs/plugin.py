@@ -75,7 +75,8 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         self.package_dir = Path(gradtrace.__file__).resolve().parent
         self.source = ""
         self.snippets: dict[str, list[dict[str, Any]]] = {}
-        self.placeholders: dict[str, dict[str, tuple[str, str]]] = {}
+        # page → token → (HTML in a sentence, HTML alone in a paragraph, text for the TOC)
+        self.placeholders: dict[str, dict[str, tuple[str, str, str]]] = {}
         self.counts = {"cached": 0, "generated": 0}
 
     # -- configuration --------------------------------------------------------
@@ -159,16 +160,17 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Files) -> str:
         page_path = page.file.src_uri
         offset = _front_matter_lines(page.file.content_string, markdown)
-        tokens: dict[str, tuple[str, str]] = {}
+        tokens: dict[str, tuple[str, str, str]] = {}
         self.placeholders[page_path] = tokens
 
         def where(index: int) -> str:
             return f"{page.file.src_uri}:{offset + index + 1}"
 
-        def placeholder(fragment: str, text: str = "") -> str:
-            """A token for Markdown to carry: `fragment` replaces it in HTML, `text` in the TOC."""
+        def placeholder(fragment: str, text: str = "", alone: str = "") -> str:
+            """A word for Markdown to carry, replaced by `fragment` in the HTML (by `alone`
+            where it makes a paragraph on its own) and by `text` in the table of contents."""
             token = _TOKEN.format(len(tokens))
-            tokens[token] = (fragment, text)
+            tokens[token] = (fragment, alone or fragment, text)
             return token
 
         def render_parts(parts: list[dict[str, Any]], indent: str) -> list[str]:
@@ -222,7 +224,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         self,
         fence: Fence,
         where: Callable[[int], str],
-        placeholder: Callable[[str, str], str],
+        placeholder: Callable[..., str],
         render_parts: Callable[[list[dict[str, Any]], str], list[str]],
         files: Files,
         config: Any,
@@ -253,27 +255,23 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         )
         return ["", fence.indent + placeholder(error_html, ""), ""]
 
-    def _math(
-        self, markdown: str, page: Any, offset: int, placeholder: Callable[[str, str], str]
-    ) -> str:
+    def _math(self, markdown: str, page: Any, offset: int, placeholder: Callable[..., str]) -> str:
         def render(latex: str, display: bool, line: int) -> str:
             try:
                 markup = to_mathml(latex, display=display)
             except MathError as error:
                 log.warning(f"gradtrace: {page.file.src_uri}:{offset + line + 1}: {error}")
                 return html.escape(latex)
-            if display:
-                block = f'<div class="gradtrace-math">{markup}</div>'
-                return "\n\n" + placeholder(block, latex) + "\n\n"
-            return placeholder(markup, latex)
+            alone = f'<div class="gradtrace-math">{markup}</div>' if display else ""
+            return placeholder(markup, latex, alone)
 
         return replace_math(markdown, render)
 
     def on_page_content(self, html_text: str, page: Any, config: Any, files: Files) -> str:
         tokens = self.placeholders.pop(page.file.src_uri, {})
-        for token, (fragment, _) in tokens.items():
-            html_text = html_text.replace(f"<p>{token}</p>", fragment).replace(token, fragment)
-        _retitle(page.toc, {token: text for token, (_, text) in tokens.items()})
+        for token, (fragment, alone, _) in tokens.items():
+            html_text = html_text.replace(f"<p>{token}</p>", alone).replace(token, fragment)
+        _retitle(page.toc, {token: text for token, (_, _, text) in tokens.items()})
         return html_text
 
 
