@@ -251,3 +251,29 @@ def test_bad_math_and_unknown_marker_fail_strict_build(tmp_path: Path) -> None:
     assert build.returncode != 0
     assert "index.md:5: cannot render" in build.stderr
     assert "index.md:7: no generated snippet 'nope'" in build.stderr
+
+
+def test_cache_skips_work_for_prose_edits_and_prunes_stale_results(tmp_path: Path) -> None:
+    _make_site(tmp_path, {"index.md": GOOD_PAGE})
+    first = _build(tmp_path)
+    assert "gradtrace: 1 results generated, 0 from the cache" in first.stderr
+    entries = sorted((tmp_path / "cache").glob("*.json"))
+    assert len(entries) == 1
+
+    page = tmp_path / "docs/index.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nMore prose.\n", encoding="utf-8")
+    prose = _build(tmp_path)
+    assert "gradtrace: 0 results generated, 1 from the cache" in prose.stderr
+    assert "More prose." in (tmp_path / "site/index.html").read_text(encoding="utf-8")
+
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("Value(0.5)", "Value(-0.5)"), encoding="utf-8"
+    )
+    code = _build(tmp_path)
+    assert "gradtrace: 1 results generated, 0 from the cache (1 stale entries removed)" in (
+        code.stderr
+    )
+    assert sorted((tmp_path / "cache").glob("*.json")) != entries
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    # tanh(2 · −0.5) = −0.7616
+    assert "-0.7616" in (tmp_path / "site/index.html").read_text(encoding="utf-8")

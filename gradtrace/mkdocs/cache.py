@@ -8,6 +8,7 @@ rebuilds) and as one JSON file each in the cache directory (across builds).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -46,6 +47,7 @@ class Cache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.used: set[str] = set()
 
     @staticmethod
     def key(source: str, request: dict[str, Any]) -> str:
@@ -55,6 +57,7 @@ class Cache:
 
     def get(self, key: str) -> Any | None:
         """The cached result, or None."""
+        self.used.add(key)
         if key in self._memory:
             return self._memory[key]
         path = self.directory / f"{key}.json"
@@ -67,6 +70,7 @@ class Cache:
 
     def put(self, key: str, result: Any) -> None:
         """Store a result (the disk copy is written atomically; failures to write are ignored)."""
+        self.used.add(key)
         self._memory[key] = result
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -76,3 +80,18 @@ class Cache:
             os.replace(tmp, self.directory / f"{key}.json")
         except OSError:
             pass
+
+    def prune(self) -> int:
+        """Delete the entries this build did not use (results of older source); return how many.
+
+        Called after a successful build, so the cache holds one build's worth of
+        results however often the package source changes under `mkdocs serve`.
+        """
+        removed = 0
+        for path in self.directory.glob("*.json"):
+            if path.stem not in self.used:
+                self._memory.pop(path.stem, None)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed += 1
+        return removed

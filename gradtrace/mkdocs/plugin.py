@@ -104,9 +104,10 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         return server
 
     def on_post_build(self, config: Any) -> None:
+        pruned = self.cache.prune()
         log.info(
             f"gradtrace: {self.counts['generated']} results generated, "
-            f"{self.counts['cached']} from the cache"
+            f"{self.counts['cached']} from the cache ({pruned} stale entries removed)"
         )
 
     def on_shutdown(self) -> None:
@@ -119,6 +120,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         self.snippets = {}
         self.placeholders = {}
         self.counts = {"cached": 0, "generated": 0}
+        self.cache.used.clear()
 
     def on_files(self, files: Files, config: Any) -> Files:
         files.append(
