@@ -155,7 +155,7 @@ def accuracy(outputs: Sequence[Sequence[Value]], y: Sequence[int]) -> float:
     """
     if len(outputs) != len(y):
         raise DataError(f"accuracy got {len(outputs)} rows but {len(y)} labels")
-    if not y:
+    if len(y) == 0:
         raise DataError("accuracy needs at least one sample")
     hits = sum(_argmax(row) == label for row, label in zip(outputs, y, strict=True))
     return hits / len(y)

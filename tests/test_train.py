@@ -197,3 +197,13 @@ def test_training_leaves_the_garbage_collector_as_it_found_it() -> None:
     with pytest.raises(TrainingDivergedError):
         train(x, y, MLP(2, [4], 4), lr=1e200, epochs=3)
     assert gc.isenabled()
+
+
+def test_numpy_arrays_train_like_lists() -> None:
+    np = pytest.importorskip("numpy")
+    x, y = four_blobs()
+    from_lists = train(x, y, LinearLayer(2, 4), epochs=5)
+    from_arrays = train(np.array(x), np.array(y), LinearLayer(2, 4), epochs=5)
+    assert from_arrays.loss == from_lists.loss
+    model = LinearLayer(2, 4)
+    assert accuracy(model(x), np.array(y)) == accuracy(model(x), y)
