@@ -58,8 +58,9 @@ def four_blobs(
     set those numbers, and the parameters were chosen to match them:
 
     - the overlap of the classes sets the accuracy: with centres 0.5 apart and
-      noise 0.1 (2.5 standard deviations to the boundary), the odd point strays
-      into a neighbour's quadrant, so 99% rather than 100% is typical;
+      noise 0.1 (2.5 standard deviations from a centre to the axes), the odd
+      point lies close to a neighbouring class, on the wrong side of the
+      boundary the layer has learnt so far, so 98–100% is typical;
     - the scale of the inputs sets how far the loss has come after 500 steps:
       the gradient of a weight is proportional to its input, so small inputs
       (about 0.25) mean small steps, and the loss is still about 0.13 (on the
