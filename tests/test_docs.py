@@ -348,3 +348,13 @@ def test_dark_palette_shows_the_dark_figures(browser_page: tuple[Any, str, list[
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
     assert not page.eval_on_selector(".gradtrace-figure img.gradtrace-light", visible)
     assert page.eval_on_selector(".gradtrace-figure img.gradtrace-dark", visible)
+
+
+def test_engine_page_quotes_the_current_source(site: Path) -> None:
+    import inspect
+
+    from gradtrace.engine import Value
+
+    page = html.unescape(re.sub(r"<[^>]+>", "", _page(site, "engine")))
+    for line in inspect.getsource(Value.__mul__).strip().splitlines():
+        assert line.strip() in page, line

@@ -277,3 +277,50 @@ def test_cache_skips_work_for_prose_edits_and_prunes_stale_results(tmp_path: Pat
     assert len(list((tmp_path / "cache").glob("*.json"))) == 1
     # tanh(2 · −0.5) = −0.7616
     assert "-0.7616" in (tmp_path / "site/index.html").read_text(encoding="utf-8")
+
+
+SERVE_SCRIPT = """
+import pathlib, sys
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+def once():
+    config = load_config("mkdocs.yml")
+    config.plugins.on_startup(command="serve", dirty=False)
+    build(config)
+    return pathlib.Path("site/index.html").read_text(encoding="utf-8")
+
+before = once()
+engine = pathlib.Path(sys.argv[1]) / "gradtrace" / "engine.py"
+with engine.open("a", encoding="utf-8") as f:  # a "bug": every product comes out 1 too big
+    f.write("\\nValue.__mul__ = lambda self, other, _mul=Value.__mul__: _mul(self, other) + 1.0\\n")
+after = once()
+print("BEFORE", "0.7616" in before, "AFTER", "0.9640" in after)
+"""
+
+
+def test_editing_the_engine_redraws_within_one_process(tmp_path: Path) -> None:
+    """What `mkdocs serve` does: build, edit gradtrace, build again in the same process."""
+    import shutil
+
+    import gradtrace
+
+    package = tmp_path / "pkg"
+    shutil.copytree(
+        Path(gradtrace.__file__).parent,
+        package / "gradtrace",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    site = tmp_path / "site"
+    site.mkdir()
+    _make_site(site, {"index.md": GOOD_PAGE})
+    run = subprocess.run(
+        [sys.executable, "-c", SERVE_SCRIPT, str(package)],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(package), NO_MKDOCS_2_WARNING="1"),
+    )
+    assert run.returncode == 0, run.stderr
+    # tanh(2 · 0.5) = 0.7616; with the edited multiply, tanh(2 · 0.5 + 1) = 0.9640.
+    assert "BEFORE True AFTER True" in run.stdout, run.stdout + run.stderr

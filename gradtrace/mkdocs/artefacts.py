@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import io
 import math
 import re
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -241,6 +243,14 @@ def _help_text(main: Callable[[list[str]], object], argv: list[str]) -> str:
     return buffer.getvalue()
 
 
+def code(precision: int) -> Result:
+    """The engine's multiplication, quoted from the source as it is now."""
+    from gradtrace.engine import Value
+
+    source = textwrap.dedent(inspect.getsource(Value.__mul__)).rstrip()
+    return {"files": {}, "snippets": {"engine-mul": [{"markdown": f"```python\n{source}\n```"}]}}
+
+
 #: Every site artefact the plugin's `generate` option can ask for.
 BUILDERS: dict[str, Callable[[int], Result]] = {
     "figure1": figure1,
@@ -249,6 +259,7 @@ BUILDERS: dict[str, Callable[[int], Result]] = {
     "training": training,
     "demo": demo,
     "cli": cli,
+    "code": code,
 }
 
 

@@ -55,7 +55,7 @@ class GradtraceConfig(base.Config):  # type: ignore[no-untyped-call]
     """The plugin's options in `mkdocs.yml`."""
 
     generate = c.ListOfItems(c.Choice(tuple(BUILDERS)), default=[])
-    """Site artefacts to generate: figure1, reused_node, derivation, training, demo, cli."""
+    """Site artefacts to generate: figure1, reused_node, derivation, training, demo, cli, code."""
     precision = c.Type(int, default=4)
     """Decimals shown in figures and tables."""
     cache_dir = c.Type(str, default=".cache/gradtrace")
@@ -298,6 +298,7 @@ _SNIPPET_OWNERS = {
     "decision-regions": "training",
     "live-demo": "demo",
     "cli-reference": "cli",
+    "engine-mul": "code",
 }
 
 
