@@ -319,7 +319,11 @@ def _figure_html(figure: dict[str, Any], page_url: str) -> str:
             classes.append("gradtrace-wide")
         css = f' class="{" ".join(classes)}"' if classes else ""
         src = html.escape(get_relative_url(path, page_url))
-        images.append(f'<img{css} src="{src}" alt="{alt}"{size}{style}>')
+        image = f'<img{css} src="{src}" alt="{alt}"{size}{style}>'
+        # The SVG itself opens on a click: the full-size figure, for a closer look.
+        images.append(
+            f'<a class="gradtrace-zoom" href="{src}" title="Open the full-size figure">{image}</a>'
+        )
     caption = figure.get("caption", "")
     caption_html = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return f'<figure class="gradtrace-figure">{"".join(images)}{caption_html}</figure>'
