@@ -282,3 +282,7 @@ def test_each_gradient_sits_next_to_its_value() -> None:
                 assert abs(vx - gx) < 30 and 0 < gy - vy < 60, (rankdir, node.label)
             else:  # straight to the right
                 assert abs(vy - gy) < 30 and 0 < gx - vx < 120, (rankdir, node.label)
+
+
+def test_collapse_accepts_a_single_name() -> None:
+    assert to_dot(figure1(), collapse="σ") == to_dot(figure1(), collapse=("σ",))

@@ -144,3 +144,8 @@ def test_outputs_are_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
         results.append(done.stdout)
     assert results[0] == results[1]
     assert len(set(results[0].split(","))) > 5  # distinct outputs were compared
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(GradtraceError, match="does not exist; create it first"):
+        render(figure1(), tmp_path / "nope" / "figure.svg")

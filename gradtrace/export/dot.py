@@ -181,6 +181,8 @@ def to_dot(
         raise GradtraceError(
             f"unknown rankdir {rankdir!r}; use one of {', '.join(map(repr, _RANKDIRS))}"
         )
+    if isinstance(collapse, str):  # collapse="σ" means one scope, not its letters
+        collapse = (collapse,)
     fast = len(graph) > FAST_LAYOUT_FROM if fast_layout is None else fast_layout
     with paused_gc():
         writer = _DotWriter(graph, colours, precision, show_grad, tuple(collapse), id_prefix)

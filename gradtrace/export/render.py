@@ -100,7 +100,7 @@ def render(
 
     Raises:
         GraphTooLargeError, GraphvizNotFoundError, RenderError: As for `to_svg`.
-        GradtraceError: For a suffix other than .svg, .png or .pdf.
+        GradtraceError: For a suffix other than .svg, .png or .pdf, or a missing folder.
     """
     from gradtrace.errors import GradtraceError
 
@@ -110,6 +110,11 @@ def render(
         raise GradtraceError(
             f"cannot tell the image format of {str(target)!r}; end the file name with "
             ".svg, .png or .pdf"
+        )
+    if not (target.parent if str(target.parent) else Path(".")).is_dir():
+        raise GradtraceError(
+            f"cannot write {str(target)!r}: the folder {str(target.parent)!r} does not exist; "
+            "create it first"
         )
     graph = as_graph(graph_or_root)
     _check_size(graph, max_nodes)
