@@ -185,6 +185,7 @@ def _make_site(root: Path, pages: dict[str, str]) -> None:
         "site_name: course\nplugins:\n  - gradtrace:\n      cache_dir: cache\n", encoding="utf-8"
     )
     for name, text in pages.items():
+        (root / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "docs" / name).write_text(textwrap.dedent(text), encoding="utf-8")
 
 
@@ -219,7 +220,7 @@ GOOD_PAGE = """\
 
 
 def test_fence_works_in_any_site_that_lists_the_plugin(tmp_path: Path) -> None:
-    _make_site(tmp_path, {"index.md": GOOD_PAGE})
+    _make_site(tmp_path, {"index.md": GOOD_PAGE, "lectures/one.md": GOOD_PAGE})
     build = _build(tmp_path)
     assert build.returncode == 0, build.stderr
     page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
@@ -233,6 +234,11 @@ def test_fence_works_in_any_site_that_lists_the_plugin(tmp_path: Path) -> None:
     svgs = sorted((tmp_path / "site/assets/gradtrace").glob("block-*.svg"))
     assert len(svgs) == 2
     assert not list((tmp_path / "docs").rglob("*.svg"))  # nothing written into docs/
+    # A page in a sub-folder links the same files with a relative URL that resolves.
+    nested = tmp_path / "site/lectures/one/index.html"
+    sources = re.findall(r'<img[^>]* src="([^"]+)"', nested.read_text(encoding="utf-8"))
+    assert len(sources) == 2
+    assert all((nested.parent / src).resolve() in svgs for src in sources)
 
 
 def test_failing_block_fails_strict_build_with_page_and_line(tmp_path: Path) -> None:
