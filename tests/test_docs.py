@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # one strict build of the whole site, with a training run
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # SPEC §2: label, forward value, gradient (4 decimals).
@@ -272,7 +274,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def browser_page(site: Path) -> Iterator[tuple[Any, str, list[str]]]:
     """A Chromium page, the site's URL on a local server, and the requests sent elsewhere."""
-    playwright = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright
+
     handler = functools.partial(_QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
