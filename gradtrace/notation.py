@@ -36,6 +36,8 @@ Expressions (`expression`):
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -51,6 +53,7 @@ __all__ = [
     "latex_label",
     "node_name",
     "op_symbol",
+    "plain_text",
     "reference_name",
     "superscript",
 ]
@@ -205,6 +208,22 @@ def superscript(text: str) -> str | None:
     return "".join(out)
 
 
+_LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def plain_text(text: str, *, keep_newlines: bool = False) -> str:
+    r"""`text` without control characters or line separators, which tables cannot hold.
+
+    Every line break (`\r\n`, `\r`, `\v`, `\f`, `\x1c` to `\x1e`, `\x85`,
+    U+2028, U+2029) becomes `\n` if `keep_newlines`, else a space; any other
+    control character (tab, NUL, ...) becomes a space.
+    """
+    if text.isprintable():
+        return text
+    text = _LINE_BREAK.sub("\n" if keep_newlines else " ", text)
+    return "".join(" " if unicodedata.category(c) == "Cc" and c != "\n" else c for c in text)
+
+
 def reference_name(label: str) -> str:
     """The name other expressions use for a labelled node: `"G = σ(z)"` → `"G"`."""
     name, sep, _ = label.partition(" = ")
@@ -234,6 +253,7 @@ def latex_label(text: str) -> str:
     specially (`\\ { } $ & # _ % ^ ~`) are escaped. Other Unicode passes
     through unchanged (fine for LuaLaTeX/XeLaTeX and for MathJax/KaTeX).
     """
+    text = plain_text(text)
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:

@@ -8,6 +8,8 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradtrace import GradtraceError, Value, scope, to_dot, trace
 from gradtrace.export.dot import THEMES
@@ -286,3 +288,14 @@ def test_each_gradient_sits_next_to_its_value() -> None:
 
 def test_collapse_accepts_a_single_name() -> None:
     assert to_dot(figure1(), collapse="σ") == to_dot(figure1(), collapse=("σ",))
+
+
+@needs_dot
+@settings(max_examples=25, deadline=None)
+@given(label=st.text(st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn")), max_size=12))
+def test_any_label_renders_as_written(label: str) -> None:
+    x = Value(1.0, label or "x")
+    y = x * 2.0
+    y.label = "y"
+    svg = run_dot(to_dot(y))
+    assert " ".join(texts(svg, "v0")[:-1]).split() == (label or "x").split()

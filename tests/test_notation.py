@@ -177,3 +177,11 @@ def test_huge_unlabelled_expressions_are_cut_off() -> None:
     text = expression(graph, graph.roots[0])
     assert len(text) < 2000
     assert "v" in text
+
+
+def test_plain_text_removes_line_breaks_and_controls() -> None:
+    from gradtrace.notation import plain_text
+
+    assert plain_text("a\r\nb\x1ec\u2028d\te\x00f") == "a b c d e f"
+    assert plain_text("a\r\nb\rc", keep_newlines=True) == "a\nb\nc"
+    assert plain_text("w₁ σ 🙂") == "w₁ σ 🙂"

@@ -9,10 +9,13 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradtrace import Value, scope, trace
 from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, to_markdown
 from gradtrace.figures import figure1, reused_node, softmax2
+from gradtrace.notation import plain_text
 
 # SPEC §2's trace table, verbatim.
 SPEC_TABLE = """\
@@ -219,3 +222,26 @@ def test_fused_sum_and_dot_rows() -> None:
     assert rows["p"].latex == r"a \cdot c + b \cdot d"
     assert rows["p"].data == 1.0 * 3.0 + 2.0 * 4.0
     assert rows["a"].grad == p.data + s.data * 3.0  # through the sum and through the dot
+
+
+@settings(max_examples=60, deadline=None)
+@given(labels=st.lists(st.text(max_size=10), min_size=1, max_size=4))
+def test_any_labels_keep_every_format_intact(labels: list[str]) -> None:
+    values = [Value(float(k), label) for k, label in enumerate(labels)]
+    out = values[0]
+    for v in values[1:]:
+        out = out + v
+    out.label = "out"
+    out.backward()
+    rows = table_rows(out)
+    for line in to_markdown(out).splitlines():
+        assert len(cells(line)) == 4, line
+    parsed = list(csv.reader(io.StringIO(to_csv(out), newline="")))
+    assert [r[0] for r in parsed[1:]] == [plain_text(r.variable, keep_newlines=True) for r in rows]
+    parser = _Cells()
+    parser.feed(to_html_table(out))
+    assert all(len(r) == 4 for r in parser.rows)
+    shown = [r[0] for r in parser.rows[1:]]
+    assert shown == ["".join(plain_text(r.variable, keep_newlines=True).split("\n")) for r in rows]
+    for line in to_latex(out).splitlines()[4:-2]:
+        assert len(re.findall(r"(?<!\\)&", line)) == 3, line

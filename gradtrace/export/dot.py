@@ -47,7 +47,13 @@ from typing import Any
 
 from gradtrace.errors import GradtraceError
 from gradtrace.graph import Graph, Node, as_graph, paused_gc
-from gradtrace.notation import expression, format_constant, format_number, op_symbol
+from gradtrace.notation import (
+    expression,
+    format_constant,
+    format_number,
+    op_symbol,
+    plain_text,
+)
 
 __all__ = ["FAST_LAYOUT_FROM", "FONT", "THEMES", "Theme", "to_dot"]
 
@@ -203,14 +209,14 @@ def _theme(theme: str | Theme) -> Theme:
 def html(text: str) -> str:
     """`text` escaped for a Graphviz HTML-like label (newlines become line breaks)."""
     out = (
-        text.replace("\\", "\\\\")  # Graphviz expands \N, \G, ... even in HTML labels
+        plain_text(text, keep_newlines=True)
+        .replace("\\", "\\\\")  # Graphviz expands \N, \G, ... even in HTML labels
         .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")
         .replace("]", "&#93;")
     )
-    out = "".join(c if c >= " " or c == "\n" else " " for c in out)
     return "<BR/>".join(out.split("\n")) if "\n" in out else out
 
 

@@ -41,6 +41,7 @@ from gradtrace.notation import (
     generated_name,
     latex_label,
     node_name,
+    plain_text,
     reference_name,
 )
 
@@ -172,7 +173,7 @@ _MARKDOWN_SPECIALS = set("\\`*_{}[]<>|$&~")
 
 
 def _markdown_cell(text: str) -> str:
-    text = " ".join(text.split("\n"))
+    text = plain_text(text)
     return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in text).strip() or " "
 
 
@@ -280,7 +281,7 @@ def to_html_table(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = F
 
 
 def _html_text(text: str) -> str:
-    return "<br>".join(escape(line) for line in text.split("\n"))
+    return "<br>".join(escape(line) for line in plain_text(text, keep_newlines=True).split("\n"))
 
 
 # -- CSV ----------------------------------------------------------------------------
@@ -288,6 +289,9 @@ def _html_text(text: str) -> str:
 
 def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
     """The trace table as CSV (RFC 4180 quoting, `\\n` line ends, a header row).
+
+    Line breaks inside labels are kept as `\\n` (in a quoted cell); other
+    control characters become spaces.
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
@@ -301,8 +305,8 @@ def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -
     for row in table_rows(graph, all_nodes=all_nodes):
         writer.writerow(
             [
-                row.variable,
-                row.expression,
+                plain_text(row.variable, keep_newlines=True),
+                plain_text(row.expression, keep_newlines=True),
                 format_number(row.data, precision),
                 format_number(row.grad, precision),
             ]
