@@ -192,7 +192,7 @@ def to_dot(
     fast = len(graph) > FAST_LAYOUT_FROM if fast_layout is None else fast_layout
     with paused_gc():
         writer = _DotWriter(graph, colours, precision, show_grad, tuple(collapse), id_prefix)
-        return writer.write(rankdir, font, title, fast)
+        return writer.write(rankdir=rankdir, font=font, title=title, fast=fast)
 
 
 def _theme(theme: str | Theme) -> Theme:
@@ -215,7 +215,6 @@ def html(text: str) -> str:
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")
-        .replace("]", "&#93;")
     )
     return "<BR/>".join(out.split("\n")) if "\n" in out else out
 
@@ -239,9 +238,9 @@ class _DotWriter:
         self.theme = theme
         self.precision = precision
         self.show_grad = show_grad
-        self.p = prefix
-        # group[i]: the collapsed group node i belongs to (its key), or None.
+        self.q = _quote(prefix)[1:-1]  # the id prefix, escaped for a DOT string
         self.collapse = set(collapse)
+        # group_of[i]: the collapsed scope instance node i folds into, or None.
         self.instances = _scope_instances(graph)
         self.group_of, self.group_outputs = _collapsed_groups(graph, self.instances, self.collapse)
         self.members: dict[_GroupKey, list[Node]] = {}
@@ -250,20 +249,19 @@ class _DotWriter:
             if key is not None:
                 self.members.setdefault(key, []).append(node)
         self.lines: list[str] = []
-        self.q = _quote(prefix)[1:-1]
         self.attrs = _Attributes(theme)
-        self.symbols: dict[str, str] = {}
-        self.fast = False
-        self.sideways = True
+        self.symbols: dict[str, str] = {}  # op → escaped symbol, made once per op
+        self.fast = False  # set by write()
+        self.sideways = True  # set by write(): values flow left/right rather than up/down
         self.short = self.short_expressions()
 
-    def write(self, rankdir: str, font: str, title: str, fast: bool) -> str:
+    def write(self, *, rankdir: str, font: str, title: str, fast: bool) -> str:
         self.fast = fast
         self.sideways = rankdir in ("LR", "RL")
-        t, p = self.theme, self.p
+        t, q = self.theme, self.q
         head = [
             "digraph gradtrace {",
-            f"  graph [id={_quote(p + 'graph')}, rankdir={rankdir}, "
+            f'  graph [id="{q}graph", rankdir={rankdir}, '
             f"bgcolor={_quote(t.background)}, fontname={_quote(font)}, "
             f"fontcolor={_quote(t.text)}, fontsize=16, "
             'nodesep=0.22, ranksep=0.32, pad=0.25, newrank=true, outputorder="edgesfirst"'
