@@ -3,34 +3,30 @@
 Every exporter (figures, tables, the live demo) goes through this module, so a
 number or an expression looks the same wherever it appears.
 
-Numbers (`format_number`):
-    Fixed decimals, `precision` of them (4 by default, as in the original trace
-    table): `0.2000`, `-0.4000`. Magnitudes of 10¹² and more switch to
-    scientific notation with the same number of decimals (`1.0000e+12`), so a
-    figure box never grows to dozens of digits. Non-finite values are written
-    `nan`, `inf` and `-inf`. The sign of a negative number is kept even when it
-    rounds to zero, and negative zero keeps its sign too: `-0.0` and `-0.00001`
-    both print as `-0.0000`, telling the reader which side of zero they are on.
-    (This is exactly Python's `f"{x:.4f}"`; the live demo's JavaScript matches it.)
+**Numbers (`format_number`).** Fixed decimals, `precision` of them (4 by default, as in
+the original trace table): `0.2000`, `-0.4000`. Magnitudes of 10¹² and more switch to
+scientific notation with the same number of decimals (`1.0000e+12`), so a figure box
+never grows to dozens of digits. Non-finite values are written `nan`, `inf` and `-inf`.
+The sign of a negative number is kept even when it rounds to zero, and negative zero
+keeps its sign too: `-0.0` and `-0.00001` both print as `-0.0000`, telling the reader
+which side of zero they are on. (This is exactly Python's `f"{x:.4f}"`; the live demo's
+JavaScript matches it.)
 
-Constants inside expressions (`format_constant`):
-    The shortest text that reads back as the same float, without a trailing
-    `.0`: `0.5`, `1`, `−1` (a true minus sign in Unicode, `-1` in LaTeX).
+**Constants inside expressions (`format_constant`).** The shortest text that reads back
+as the same float, without a trailing `.0`: `0.5`, `1`, `−1` (a true minus sign in
+Unicode, `-1` in LaTeX).
 
-Names (`node_name`, `reference_name`):
-    A labelled node is written with its label. A label of the form
-    `"G = σ(z)"` names the node `G` when other expressions refer to it. An
-    unlabelled node gets a generated name `v₃` (`v` and its id), the same
-    number as its SVG id `v3`; a constant is written as its number.
+**Names (`node_name`, `reference_name`).** A labelled node is written with its label. A
+label of the form `"G = σ(z)"` names the node `G` when other expressions refer to it. An
+unlabelled node gets a generated name `v₃` (`v` and its id), the same number as its SVG
+id `v3`; a constant is written as its number.
 
-Expressions (`expression`):
-    The trace table's Expression column: a node's operation written in terms
-    of the labelled nodes it reads, with unlabelled sub-expressions inlined and
-    pretty-printed (`x ** -1` as a fraction, `exp(−z)` as `e⁻ᶻ`, `x ** 0.5` as
-    a square root), as Unicode text or as LaTeX (math mode; uses `\\frac`,
-    `\\sqrt`, `\\operatorname` from amsmath). Very large unlabelled
-    sub-expressions are cut off after `MAX_INLINE` operations and referred to
-    by their generated names instead.
+**Expressions (`expression`).** The trace table's Expression column: a node's operation
+written in terms of the labelled nodes it reads, with unlabelled sub-expressions inlined
+and pretty-printed (`x ** -1` as a fraction, `exp(−z)` as `e⁻ᶻ`, `x ** 0.5` as a square
+root), as Unicode text or as LaTeX (math mode; uses `\\frac`, `\\sqrt`, `\\operatorname`
+from amsmath). Very large unlabelled sub-expressions are cut off after `MAX_INLINE`
+operations and referred to by their generated names instead.
 """
 
 from __future__ import annotations

@@ -1,27 +1,28 @@
 """The forward/backward trace table, as Markdown, LaTeX (booktabs), HTML and CSV.
 
+Example (`to_markdown(figure1())`, abridged):
+
     | Variable | Expression  | Forward Value | Gradient (∂f/∂·) |
     |----------|-------------|---------------|------------------|
     | w₁       | input       | 0.2000        | 0.1004           |
     | w₁x₁     | w₁ × x₁     | -0.0800       | 0.2491           |
     | G = σ(z) | 1/(1 + e⁻ᶻ) | 0.5300        | 1.0000           |
 
-Which rows, in which order (`table_rows`):
-    By default, one row per **labelled** node (plus the output, labelled or
-    not). Inputs come first, in the order the rows below first use them; then
-    the operations column by column, as the left-to-right figure draws them
-    (a node's column is the longest path to it from a leaf); within a column,
-    operations with fewer operands come first (a square before a product),
-    then graph order; the output(s) last. For `figures.figure1()` this is
-    exactly the table of the original write-up.
+**Which rows, in which order (`table_rows`).** By default, one row per **labelled** node
+(plus the output, labelled or not). Inputs come first, in the order the rows below first
+use them; then the operations column by column, as the left-to-right figure draws them
+(a node's column is the longest path to it from a leaf); within a column, operations
+with fewer operands come first (a square before a product), then graph order; the
+output(s) last. For `figures.figure1()` this is exactly the table of the original write-
+up.
 
-    With `all_nodes=True` every node gets a row, constants included, in
-    graph (topological) order with inputs first and the output last;
-    unlabelled nodes get generated names (`v₃`, see `gradtrace.notation`).
+With `all_nodes=True` every node gets a row, constants included, in
+graph (topological) order with inputs first and the output last;
+unlabelled nodes get generated names (`v₃`, see `gradtrace.notation`).
 
-The Expression column (`gradtrace.notation.expression`):
-    Each row in terms of the rows it reads, unlabelled sub-expressions inlined
-    (`1/(1 + e⁻ᶻ)`); `input`, `parameter` or `constant` for leaves.
+**The Expression column (`gradtrace.notation.expression`).** Each row in terms of the
+rows it reads, unlabelled sub-expressions inlined (`1/(1 + e⁻ᶻ)`); `input`, `parameter`
+or `constant` for leaves.
 
 The gradient column is headed `Gradient (∂f/∂·)`, with the output's name
 in place of `f` when the graph has a single labelled output.
