@@ -347,6 +347,7 @@
   // -- the widget ------------------------------------------------------------------------
 
   var STEP_MS = 900;
+  var ACTIVE = 1, RECEIVING = 2, PENDING = 4; // how a node is highlighted during a walk
 
   function Widget(root) {
     this.root = root;
@@ -542,6 +543,7 @@
       for (var i = 0; i < n; i++) done[i] = pending[i] ? 0 : 1;
     }
     var receiving = {};
+    if (!this.marks) this.marks = new Uint8Array(n);
     if (active >= 0) cg.children[active].forEach(function (c) { receiving[c] = 1; });
     for (var id = 0; id < n; id++) {
       var dataText = formatNumber(this.data[id], p);
@@ -550,25 +552,32 @@
       setTexts(this.svgGrad[id], gradText);
       setText(this.cellData[id], dataText);
       setText(this.cellGrad[id], gradText);
-      var state = { active: id === active, receiving: receiving[id] === 1, pending: walking && !done[id] };
-      // The value's box and gradient light up as active or receiving; its operation's
-      // circle only while its own rule runs.
-      for (var e = 0; e < this.svgValue[id].length; e++) this.mark(this.svgValue[id][e], state);
-      var opState = { active: state.active, receiving: false, pending: state.pending };
-      for (var o = 0; o < this.svgOp[id].length; o++) this.mark(this.svgOp[id][o], opState);
-      this.mark(this.rows[id], state);
-      var flowing = id === active;
-      for (var f = 0; f < this.svgEdges[id].length; f++) toggle(this.svgEdges[id][f], "gt-flow", flowing);
+      var bits = (id === active ? ACTIVE : 0) | (receiving[id] === 1 ? RECEIVING : 0) |
+        (walking && !done[id] ? PENDING : 0);
+      if (bits !== this.marks[id]) { // touch the DOM only where the highlighting changes
+        this.marks[id] = bits;
+        this.mark(id, bits);
+      }
     }
     this.root.classList.toggle("gt-walking", walking);
     if (this.live) this.narrate(active);
   };
 
-  Widget.prototype.mark = function (el, state) {
-    if (!el) return;
-    toggle(el, "gt-active", state.active);
-    toggle(el, "gt-receiving", state.receiving);
-    toggle(el, "gt-pending", state.pending);
+  /** Highlight node `id`: its value box and gradient as active or receiving, its
+   *  operation (and the edges through it) only while its own rule runs. */
+  Widget.prototype.mark = function (id, bits) {
+    var i;
+    var els = this.svgValue[id].concat(this.rows[id] ? [this.rows[id]] : []);
+    for (i = 0; i < els.length; i++) {
+      toggle(els[i], "gt-active", bits & ACTIVE);
+      toggle(els[i], "gt-receiving", bits & RECEIVING);
+      toggle(els[i], "gt-pending", bits & PENDING);
+    }
+    for (i = 0; i < this.svgOp[id].length; i++) {
+      toggle(this.svgOp[id][i], "gt-active", bits & ACTIVE);
+      toggle(this.svgOp[id][i], "gt-pending", bits & PENDING);
+    }
+    for (i = 0; i < this.svgEdges[id].length; i++) toggle(this.svgEdges[id][i], "gt-flow", bits & ACTIVE);
   };
 
   Widget.prototype.name = function (id) {
