@@ -704,3 +704,28 @@ def test_unknown_operation_shows_the_export_read_only(
     assert page.get_by_label("x, exact value").is_disabled()
     assert page.locator(".gt-step").is_disabled()
     assert [r[1:] for r in _shown_rows(page)] == [("2.0000", "12.0000"), ("8.0000", "1.0000")]
+
+
+def test_narrow_screen_keeps_the_running_node_in_view(
+    open_html: Callable[[str, str], Any],
+) -> None:
+    """At 360 px the figure scrolls sideways (its text stays readable) and each Step
+    brings the node whose rule runs into view; nothing else overflows the page."""
+    page = _figure1_page(open_html)
+    page.set_viewport_size({"width": 360, "height": 800})
+    figure = page.locator(".gt-figure")
+    assert figure.evaluate("f => f.scrollWidth > f.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.evaluate("document.documentElement.style.scrollBehavior = 'auto'")
+    for _ in range(10):
+        page.locator(".gt-step").click()
+    page.wait_for_timeout(600)  # the smooth scroll
+    inside = page.evaluate(
+        """() => {
+          const f = document.querySelector('.gt-figure').getBoundingClientRect();
+          const g = document.querySelector('svg.gt-svg-light g.node.gt-active');
+          const r = g.getBoundingClientRect();
+          return r.left >= f.left - 1 && r.right <= f.right + 1;
+        }"""
+    )
+    assert inside

@@ -561,6 +561,28 @@
     }
     this.root.classList.toggle("gt-walking", walking);
     if (this.live) this.narrate(active);
+    if (active >= 0) this.reveal(active);
+  };
+
+  /** Scroll a wide figure sideways so that the node whose rule runs is in view. */
+  Widget.prototype.reveal = function (id) {
+    var figure = this.root.querySelector(".gt-figure");
+    if (!figure || figure.scrollWidth <= figure.clientWidth) return;
+    var shown = this.svgValue[id].concat(this.svgOp[id]).filter(function (el) {
+      return el.getBoundingClientRect().width > 0; // the drawing of the current theme
+    });
+    if (!shown.length) return;
+    var box = figure.getBoundingClientRect();
+    var left = Infinity, right = -Infinity;
+    shown.forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      left = Math.min(left, r.left);
+      right = Math.max(right, r.right);
+    });
+    if (left >= box.left && right <= box.right) return;
+    var target = figure.scrollLeft + (left + right) / 2 - (box.left + box.right) / 2;
+    var smooth = !(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+    figure.scrollTo({ left: target, behavior: smooth ? "smooth" : "auto" });
   };
 
   /** Highlight node `id`: its value box and gradient as active or receiving, its

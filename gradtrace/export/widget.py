@@ -406,7 +406,8 @@ def _table_html(graph: Graph, precision: int, all_nodes: bool, root_name: str) -
         '<table class="gt-table">',
         "<caption>Trace table</caption>",
         '<thead><tr><th scope="col">Variable</th><th scope="col" class="gt-expr">Expression</th>'
-        f'<th scope="col">Forward Value</th><th scope="col">Gradient (∂{_e(f)}/∂·)</th></tr>'
+        f'<th scope="col">Forward Value</th><th scope="col">Gradient '
+        f'<span class="gt-nowrap">(∂{_e(f)}/∂·)</span></th></tr>'
         "</thead>",
         "<tbody>",
     ]
