@@ -299,3 +299,34 @@ def test_any_label_renders_as_written(label: str) -> None:
     y.label = "y"
     svg = run_dot(to_dot(y))
     assert " ".join(texts(svg, "v0")[:-1]).split() == (label or "x").split()
+
+
+@needs_dot
+def test_every_engine_op_is_drawn_with_its_symbol() -> None:
+    a, b = Value(0.5, "a"), Value(2.0, "b")
+    parts = [
+        a + b,
+        a - b,
+        a * b,
+        a / b,
+        -a,
+        a**2,
+        a**-1,
+        a**0.5,
+        a**b,
+        a.exp(),
+        b.log(),
+        a.relu(),
+        a.tanh(),
+        a.sigmoid(),
+        Value.dot([a, b], [b, a]),
+    ]
+    out = Value.sum(parts)
+    out.backward()
+    graph = trace(out)
+    svg = run_dot(to_dot(graph))
+    drawn = {texts(svg, f"op{n.id}")[0] for n in graph if n.children}
+    assert drawn == {
+        "+", "−", "×", "÷", "x²", "x⁻¹", "x^0.5", "xʸ", "exp", "log", "relu", "tanh", "σ",
+        "·", "Σ",
+    }  # fmt: skip
