@@ -120,6 +120,11 @@ graph = trace(figure1(), h)
 outs = [to_dot(graph, theme=t) for t in ("light", "print", "dark")]
 outs += [to_json(graph), to_markdown(graph), to_latex(graph), to_html_table(graph), to_csv(graph)]
 outs += [to_markdown(graph, all_nodes=True), to_dot(graph, collapse=("σ", "layer"))]
+from micrograd.engine import Value as Micro
+m = [Micro(v) for v in (2.0, -3.0, 0.5, 2.0)]
+mo = ((m[0] * m[1] + m[2] ** 2).relu() + m[3] * m[1] - m[0]) * m[2]
+mo.backward()
+outs += [to_dot(mo), to_markdown(mo, all_nodes=True), to_json(mo)]
 if sys.argv[1] == "svg":
     outs.append(to_svg(graph))
 print(json.dumps([hashlib.sha256(o.encode()).hexdigest() for o in outs]))
