@@ -729,3 +729,43 @@ def test_narrow_screen_keeps_the_running_node_in_view(
         }"""
     )
     assert inside
+
+
+def test_odd_graphs_start_and_step_without_errors(open_html: Callable[[str, str], Any]) -> None:
+    """A lone leaf, two outputs, constants only, and micrograd's Value: no script error
+    while stepping and playing, and the gradients shown are the engine's."""
+    from gradtrace.export.widget import to_html
+    from gradtrace.notation import format_number
+
+    alone = Value(3.0, "alone")
+    alone.backward()
+    a, b = Value(2.0, "a"), Value(-1.0, "b")
+    product = a * b
+    both = trace(product, a + b)  # the widget, like backward(), follows the first output
+    product.backward()
+    only_constants = Value(2.0) * 3.0
+    only_constants.backward()
+    engine = pytest.importorskip("micrograd.engine")
+    m = (engine.Value(2.0) * engine.Value(-3.0) + 1).relu()
+    m.backward()
+    for k, case in enumerate([alone, trace(product, a + b), only_constants, m]):
+        page = open_html(f"odd{k}.html", to_html(case))
+        page.wait_for_selector(".gradtrace-widget[data-gt-ready]")
+        for _ in range(3):
+            page.locator(".gt-step").click()
+        page.locator(".gt-play").click()
+        page.locator(".gt-play").click()
+        page.locator(".gt-reset").click()  # the start of a walk; then every rule, one by one
+        rules = page.evaluate(
+            "document.querySelector('.gradtrace-widget').gradtraceWidget.cg.steps.length"
+        )
+        for _ in range(rules):
+            page.locator(".gt-step").click()
+        graph = case if hasattr(case, "nodes") else trace(case)
+        shown = page.eval_on_selector_all(
+            "[data-gt-grad]", "cells => cells.map(c => [c.dataset.gtGrad, c.textContent])"
+        )
+        assert shown, k
+        expected = [format_number(graph.nodes[int(i)].grad) for i, _ in shown]
+        assert [text for _, text in shown] == expected, k
+    assert both.roots == (2, 3)

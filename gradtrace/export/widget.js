@@ -389,12 +389,14 @@
     this.svgData = new Array(n);
     this.svgGrad = new Array(n);
     this.svgValue = new Array(n);
+    this.svgGradShape = new Array(n);
     this.svgOp = new Array(n);
     this.svgEdges = new Array(n);
     for (var i = 0; i < n; i++) {
       this.svgData[i] = all("data", i, lastText);
       this.svgGrad[i] = all("grad", i, firstText);
-      this.svgValue[i] = all("node", i).concat(all("grad", i));
+      this.svgGradShape[i] = all("grad", i);
+      this.svgValue[i] = all("node", i).concat(this.svgGradShape[i]);
       this.svgOp[i] = all("op", i);
       this.svgEdges[i] = all("edges", i);
     }
@@ -588,17 +590,22 @@
   /** Highlight node `id`: its value box and gradient as active or receiving, its
    *  operation (and the edges through it) only while its own rule runs. */
   Widget.prototype.mark = function (id, bits) {
-    var i;
-    var els = this.svgValue[id].concat(this.rows[id] ? [this.rows[id]] : []);
+    var i, els = this.svgValue[id];
     for (i = 0; i < els.length; i++) {
       toggle(els[i], "gt-active", bits & ACTIVE);
       toggle(els[i], "gt-receiving", bits & RECEIVING);
-      toggle(els[i], "gt-pending", bits & PENDING);
     }
-    for (i = 0; i < this.svgOp[id].length; i++) {
-      toggle(this.svgOp[id][i], "gt-active", bits & ACTIVE);
-      toggle(this.svgOp[id][i], "gt-pending", bits & PENDING);
+    // Only the gradient is unfinished; the forward value is final all along.
+    for (i = 0; i < this.svgGradShape[id].length; i++) {
+      toggle(this.svgGradShape[id][i], "gt-pending", bits & PENDING);
     }
+    var row = this.rows[id];
+    if (row) {
+      toggle(row, "gt-active", bits & ACTIVE);
+      toggle(row, "gt-receiving", bits & RECEIVING);
+      toggle(row, "gt-pending", bits & PENDING);
+    }
+    for (i = 0; i < this.svgOp[id].length; i++) toggle(this.svgOp[id][i], "gt-active", bits & ACTIVE);
     for (i = 0; i < this.svgEdges[id].length; i++) toggle(this.svgEdges[id][i], "gt-flow", bits & ACTIVE);
   };
 
