@@ -330,3 +330,28 @@ def test_editing_the_engine_redraws_within_one_process(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     # tanh(2 · 0.5) = 0.7616; with the edited multiply, tanh(2 · 0.5 + 1) = 0.9640.
     assert "BEFORE True AFTER True" in run.stdout, run.stdout + run.stderr
+
+
+def test_endless_block_is_stopped_and_reported(tmp_path: Path) -> None:
+    page = """\
+    # Loops
+
+    ```gradtrace
+    while True:
+        pass
+    ```
+
+    ```gradtrace
+    from gradtrace import Value
+    y = Value(3.0) * 2
+    ```
+    """
+    _make_site(tmp_path, {"index.md": page})
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "      timeout: 2\n", encoding="utf-8")
+    build = _build(tmp_path)
+    assert build.returncode != 0
+    assert "index.md:3: the gradtrace block failed: no answer within 2 s" in build.stderr
+    # The next block gets a fresh worker and is drawn, and the build runs to its end.
+    assert build.stderr.count("the gradtrace block failed") == 1
+    assert "gradtrace: 2 results generated" in build.stderr

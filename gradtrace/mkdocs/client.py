@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import json
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -44,11 +45,18 @@ class _Worker:
         except OSError as error:
             raise WorkerError(f"cannot start the gradtrace build worker: {error}") from None
 
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+            if not ready:
+                self.process.kill()
+                raise WorkerError(
+                    f"no answer within {timeout:g} s (an endless loop?); the worker was stopped. "
+                    "Raise the plugin's timeout option if the work is just slow"
+                )
             line = self.process.stdout.readline()
         except OSError:
             line = ""
@@ -75,14 +83,30 @@ class _Worker:
 _current: tuple[str, _Worker] | None = None
 
 
-def ask(request: dict[str, Any], *, source: str, package_dir: Path, cwd: Path) -> dict[str, Any]:
-    """Send `request` to a worker running package source `source` (starting one if needed)."""
+def ask(
+    request: dict[str, Any],
+    *,
+    source: str,
+    package_dir: Path,
+    cwd: Path,
+    timeout: float = 120.0,
+) -> dict[str, Any]:
+    """Send `request` to a worker running package source `source` (starting one if needed).
+
+    Raises:
+        WorkerError: The worker could not start, died, or took longer than `timeout`
+            seconds (it is then stopped; the next request starts a new one).
+    """
     global _current
     if _current is not None and (_current[0] != source or _current[1].process.poll() is not None):
         close()
     if _current is None:
         _current = (source, _Worker(package_dir, cwd))
-    return _current[1].ask(request)
+    try:
+        return _current[1].ask(request, timeout)
+    except WorkerError:
+        close()  # a stopped or dead worker is never asked again
+        raise
 
 
 def close() -> None:

@@ -64,6 +64,8 @@ class GradtraceConfig(base.Config):  # type: ignore[no-untyped-call]
     """Render `$…$` and `$$…$$` to MathML."""
     watch = c.Type(bool, default=True)
     """Under `mkdocs serve`, rebuild when the gradtrace package source changes."""
+    timeout = c.Type((int, float), default=120)
+    """Seconds one block or artefact may take before it is stopped (and reported)."""
 
 
 class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-call]
@@ -149,10 +151,14 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         self.counts["generated"] += 1
         try:
             reply = client.ask(
-                request, source=self.source, package_dir=self.package_dir, cwd=self.root
+                request,
+                source=self.source,
+                package_dir=self.package_dir,
+                cwd=self.root,
+                timeout=self.config.timeout,
             )
         except client.WorkerError as error:
-            raise PluginError(f"gradtrace: {error}") from None
+            return {"ok": False, "error": str(error), "line": None}
         if reply["ok"]:  # failures are not cached: the next build tries again
             self.cache.put(key, reply)
         return reply
