@@ -140,6 +140,7 @@ def test_inputs_and_ranges_options() -> None:
         ({"ranges": {"w₁": (0,)}}, "must be (low, high) or (low, high, step)"),
         ({"precision": -1}, "precision must be a whole number from 0 to 17"),
         ({"widget_id": "two words"}, "widget_id must be a letter then letters"),
+        ({"inputs": [13]}, "node 13 is a number written in the code"),
     ],
 )
 def test_user_errors_are_one_clear_line(options: dict[str, Any], message: str) -> None:
@@ -149,6 +150,11 @@ def test_user_errors_are_one_clear_line(options: dict[str, Any], message: str) -
     assert message in text
     assert "\n" not in text
     assert isinstance(info.value, GradtraceError)
+
+
+def test_too_large_graphs_are_refused_before_graphviz_runs() -> None:
+    with pytest.raises(gradtrace.GraphTooLargeError, match="raise max_nodes"):
+        to_html(figure1(), max_nodes=10)
 
 
 def test_precision_applies_everywhere() -> None:
@@ -209,9 +215,9 @@ def test_svg_ids_of_every_value_are_found(figure1_page: str) -> None:
     svg = config_of(figure1_page)["svg"]
     graph = trace(figure1())
     for node in graph:
-        assert len(svg["data"][node.id]) == 2
-        if node.role != "constant":
-            assert len(svg["grad"][node.id]) == 2
+        constant = node.role == "constant"  # drawn as written (0.5, −1), never rewritten
+        assert len(svg["data"][node.id]) == (0 if constant else 2)
+        assert len(svg["grad"][node.id]) == (0 if constant else 2)
         assert len(svg["op"][node.id]) == (2 if node.children else 0)
     present = set(re.findall(r'\sid="([^"]+)"', figure1_page))
     assert all(i in present for part in svg.values() for ids in part for i in ids)

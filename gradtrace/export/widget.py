@@ -36,6 +36,8 @@ from typing import Any
 
 from gradtrace.errors import GradtraceError
 from gradtrace.export.json import graph_to_dict
+from gradtrace.export.render import DEFAULT_MAX_NODES, to_svg
+from gradtrace.export.table import table_rows
 from gradtrace.graph import Graph, Node, as_graph
 from gradtrace.notation import (
     expression,
@@ -84,6 +86,7 @@ def to_html(
     all_nodes: bool = False,
     assets: bool = True,
     widget_id: str | None = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
 ) -> str:
     """The live demo of a graph, as a self-contained page or an embeddable fragment.
 
@@ -103,12 +106,16 @@ def to_html(
         widget_id: The prefix of the widget's element ids (default: derived from the
             graph and options, so the output is reproducible). Give each copy of the
             same graph on one page its own.
+        max_nodes: Refuse graphs with more values than this, before Graphviz spends
+            minutes laying them out (None: no limit).
 
     Returns:
         The HTML text.
 
     Raises:
-        WidgetError: If an input or range names no leaf of the graph, or a range is empty.
+        WidgetError: If an input or range names no input leaf of the graph, or a range
+            is empty.
+        GraphTooLargeError: If the graph has more than `max_nodes` values.
         GraphvizNotFoundError: If Graphviz's `dot` is not installed.
 
     Example:
@@ -130,7 +137,7 @@ def to_html(
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", prefix):
         raise WidgetError(f"widget_id must be a letter then letters, digits or '_', got {prefix!r}")
 
-    svg, svg_ids = _figure(graph, prefix, precision)
+    svg, svg_ids = _figure(graph, prefix, precision, max_nodes)
     config = {
         "graph": graph_dict,
         "precision": precision,
@@ -186,8 +193,6 @@ def _controls(
 ) -> list[dict[str, Any]]:
     """One record per controlled leaf: node id, name, slider range and starting value."""
     if inputs is None:  # in the trace table's order (w₁, w₂, x₁, x₂ for Figure 1)
-        from gradtrace.export.table import table_rows
-
         order = [r.id for r in table_rows(graph)] + [n.id for n in graph]
         leaves = [graph[i] for i in dict.fromkeys(order)]
         chosen = [n for n in leaves if n.is_leaf and n.role in _SETTABLE]
@@ -233,6 +238,11 @@ def _leaf(graph: Graph, key: str | int, option: str) -> Node:
     if not node.is_leaf:
         raise WidgetError(
             f"{option}: {key!r} is computed from other values; only leaves can be set"
+        )
+    if node.role == "constant":
+        raise WidgetError(
+            f"{option}: node {node.id} is a number written in the code; only inputs and "
+            "parameters can be set (make it a labelled Value to control it)"
         )
     return node
 
@@ -293,7 +303,7 @@ def _controls_html(controls: list[dict[str, Any]], prefix: str, precision: int) 
             f'<label for="{slider_id}">{name}</label>'
             f'<input type="range" id="{slider_id}" min="{_num(c["min"])}" max="{_num(c["max"])}" '
             f'step="{_num(c["step"])}" value="{_num(shown)}">'
-            f'<input type="text" class="gt-number" inputmode="decimal" spellcheck="false" '
+            f'<input type="text" class="gt-number" spellcheck="false" '
             f'autocomplete="off" aria-label="{name}, exact value" value="{_number_text(value)}">'
             "</div>"
         )
@@ -334,19 +344,19 @@ def _walk_html() -> str:
 # -- figure and table -----------------------------------------------------------------
 
 
-def _figure(graph: Graph, prefix: str, precision: int) -> tuple[str, dict[str, list[list[str]]]]:
+def _figure(
+    graph: Graph, prefix: str, precision: int, max_nodes: int | None
+) -> tuple[str, dict[str, list[list[str]]]]:
     """Both SVG drawings (light and dark theme) and, per node, the ids of its parts in them.
 
     The page shows the one that matches the reader's colour scheme (see widget.css); the
     script keeps the numbers of both up to date.
     """
-    from gradtrace.export.render import to_svg
-
     ids: dict[str, list[list[str]]] = {part: [[] for _ in graph] for part in _PARTS}
     drawings = []
     for theme in ("light", "dark"):
         p = f"{prefix}_{theme[0]}_"
-        svg = to_svg(graph, precision=precision, theme=theme, id_prefix=p, max_nodes=None)
+        svg = to_svg(graph, precision=precision, theme=theme, id_prefix=p, max_nodes=max_nodes)
         svg = svg[svg.index("<svg") :].strip()
         svg = re.sub(r"<title>.*?</title>\n?", "", svg, flags=re.S)  # "v3->op7" tooltips
         svg = svg.replace("<svg", f'<svg class="gt-svg gt-svg-{theme}" role="img"', 1)
@@ -354,6 +364,8 @@ def _figure(graph: Graph, prefix: str, precision: int) -> tuple[str, dict[str, l
         present = set(re.findall(r'\sid="([^"]*)"', svg))
         for node in graph:
             for part, local in _svg_scheme(node.id).items():
+                if part == "data" and node.role == "constant":
+                    continue  # written as in the code (0.5, −1), and it never changes
                 if p + local in present:
                     ids[part][node.id].append(p + local)
         edges = re.findall(rf'\sid="({re.escape(p)}e(\d+)(?:_\d+)?)"', svg)
@@ -397,8 +409,6 @@ def _svg_scheme(node_id: int) -> dict[str, str]:
 
 
 def _table_html(graph: Graph, precision: int, all_nodes: bool, root_name: str) -> str:
-    from gradtrace.export.table import table_rows
-
     rows = table_rows(graph, all_nodes=all_nodes)
     f = reference_name(root_name) if len(graph.roots) == 1 else "f"
     out = [
