@@ -258,8 +258,8 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         line = fence.start + (reply.get("line") or 0)
         log.warning(f"gradtrace: {where(line)}: the gradtrace block failed: {reply['error']}")
         error_html = (
-            '<div class="gradtrace-error"><strong>This gradtrace block failed:</strong> '
-            f"{html.escape(reply['error'])}</div>"
+            f'<div class="gradtrace-error"><strong>This gradtrace block failed</strong> '
+            f"({html.escape(where(line))}): {html.escape(reply['error'])}</div>"
         )
         return ["", fence.indent + placeholder(error_html, ""), ""]
 
