@@ -99,6 +99,11 @@
     return Math.abs(x) >= 1e12 ? scientific(x, p) : fixed(x, p);
   }
 
+  /** A number as a reader would type it: `0.2`, `-0.4`, `nan`, `inf` (see parseNumber). */
+  function typed(x) {
+    return isFinite(x) ? String(x) : formatNumber(x);
+  }
+
   /** Parse what a reader typed: a number, or inf / -inf / nan (∞ and − welcome). */
   function parseNumber(text) {
     var t = String(text).trim().toLowerCase().replace(/\u2212/g, "-").replace(/\u221e/g, "inf");
@@ -368,12 +373,15 @@
   Widget.prototype.find = function () {
     var root = this.root, ids = this.config.svg, n = this.cg.size;
     var figure = root.querySelector(".gt-figure");
+    var byId = {}; // one pass over the drawings, not one search per id
+    var withId = figure ? figure.querySelectorAll("[id]") : [];
+    for (var w = 0; w < withId.length; w++) byId[withId[w].id] = withId[w];
     // `ids[part][i]` lists node i's elements of that part, one per drawing (light, dark).
     function all(part, i, pick) {
       var out = [];
       var list = (ids[part] && ids[part][i]) || [];
       for (var k = 0; k < list.length; k++) {
-        var el = figure ? figure.querySelector('[id="' + list[k] + '"]') : null;
+        var el = byId[list[k]] || null;
         if (el && pick) el = pick(el);
         if (el) out.push(el);
       }
@@ -437,7 +445,7 @@
       }
       control.slider.addEventListener("input", function () {
         var v = Number(control.slider.value);
-        control.field.value = String(v);
+        control.field.value = typed(v);
         control.field.removeAttribute("aria-invalid");
         self.set(control.id, v);
       });
@@ -453,7 +461,7 @@
       });
       control.field.addEventListener("change", function () {
         if (control.field.getAttribute("aria-invalid")) {
-          control.field.value = String(self.values[control.id]);
+          control.field.value = typed(self.values[control.id]);
           control.field.removeAttribute("aria-invalid");
         }
       });
@@ -488,7 +496,7 @@
     this.controls.forEach(function (control) {
       self.values[control.id] = control.initial;
       control.slider.value = String(control.initial);
-      control.field.value = String(control.initial);
+      control.field.value = typed(control.initial);
       control.field.removeAttribute("aria-invalid");
     });
     this.pause();
