@@ -688,7 +688,7 @@
       if (self.walk >= self.cg.steps.length) self.pause();
       else self.step();
     }, api.stepMs || STEP_MS);
-    this.playButton.setAttribute("aria-pressed", "true");
+    this.root.classList.add("gt-playing"); // the button now reads "Pause"
     setText(this.playButton.querySelector(".gt-label"), this.config.text.pause);
   };
 
@@ -696,7 +696,7 @@
     if (this.timer !== null) window.clearInterval(this.timer);
     this.timer = null;
     if (this.playButton) {
-      this.playButton.setAttribute("aria-pressed", "false");
+      this.root.classList.remove("gt-playing");
       setText(this.playButton.querySelector(".gt-label"), this.config.text.play);
     }
   };

@@ -311,21 +311,27 @@ def _controls_html(controls: list[dict[str, Any]], prefix: str, precision: int) 
     return "\n".join(parts)
 
 
-# Small inline icons (no icon font, no network): play, step (play + bar), reset (back to start).
+# Small inline icons (no icon font, no network): play, step (play + bar), reset (bar +
+# reverse play: back to the start), pause.
 _ICONS = {
     "play": '<path d="M4 2.5v11l9-5.5z"/>',
     "step": '<path d="M2.5 2.5v11l8-5.5z"/><rect x="11.5" y="2.5" width="2" height="11"/>',
     "reset": '<rect x="2.5" y="2.5" width="2" height="11"/><path d="M13.5 2.5v11l-8-5.5z"/>',
+    "pause": '<path d="M3.5 2.5h3v11h-3zM9.5 2.5h3v11h-3z"/>',
 }
 
 
-def _button(kind: str, label: str, extra: str = "") -> str:
-    icon = (
-        '<svg class="gt-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" '
-        f'focusable="false">{_ICONS[kind]}</svg>'
-    )
+def _icon(kind: str) -> str:
     return (
-        f'<button type="button" class="gt-{kind}"{extra}>{icon}'
+        f'<svg class="gt-icon gt-icon-{kind}" viewBox="0 0 16 16" width="14" height="14" '
+        f'aria-hidden="true" focusable="false">{_ICONS[kind]}</svg>'
+    )
+
+
+def _button(kind: str, label: str) -> str:
+    icons = _icon(kind) + (_icon("pause") if kind == "play" else "")  # CSS shows one
+    return (
+        f'<button type="button" class="gt-{kind}">{icons}'
         f'<span class="gt-label">{label}</span></button>'
     )
 
@@ -333,7 +339,7 @@ def _button(kind: str, label: str, extra: str = "") -> str:
 def _walk_html() -> str:
     return (
         '<div class="gt-walk" role="group" aria-label="Walk through backward()">'
-        + _button("play", TEXT["play"], ' aria-pressed="false"')
+        + _button("play", TEXT["play"])
         + _button("step", "Step")
         + _button("reset", "Reset")
         + '<p class="gt-status" role="status" aria-live="polite"></p>'
