@@ -20,6 +20,18 @@ A fragment (`standalone=False`) can be embedded in any page, several per page: e
 widget's element ids carry its own prefix, and the script starts every widget it has not
 started yet, on load, when included again, and on each page of mkdocs-material's instant
 navigation (`document$`).
+
+In the browser, the script also offers (on `window.gradtrace`):
+
+- `evaluate(json, inputs)`: forward and backward on a JSON export, leaves optionally set
+  by node id (`{"3": 0.5}`); returns `{data: [...], grad: [...]}` indexed by node id. The
+  tests compare it with the Python engine.
+- `formatNumber(x, precision)`: the same text as `gradtrace.notation.format_number`.
+- `startAll()`: start every widget on the page that has not started (idempotent).
+- `stepMs`: milliseconds between steps while playing (default 900).
+
+A started widget's element carries `data-gt-ready="true"`; table cells carry
+`data-gt-data` / `data-gt-grad` with their node id, for tests and for styling.
 """
 
 from __future__ import annotations
