@@ -82,11 +82,13 @@ class Guard:
     def __init__(self, origin: str) -> None:
         self.origin = origin
         self.foreign: list[str] = []
+        self.requests: list[str] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
 
     def route(self, route: Any) -> None:
         url = route.request.url
+        self.requests.append(url)
         parts = urlsplit(url)
         if f"{parts.scheme}://{parts.netloc}" == self.origin or parts.scheme in ("data", "blob"):
             route.continue_()
@@ -773,3 +775,13 @@ def test_odd_graphs_start_and_step_without_errors(open_html: Callable[[str, str]
         expected = [format_number(graph.nodes[int(i)].grad) for i, _ in shown]
         assert [text for _, text in shown] == expected, k
     assert both.roots == (2, 3)
+
+
+def test_the_page_is_the_only_request(
+    guarded: tuple[Any, Guard], open_html: Callable[[str, str], Any]
+) -> None:
+    """Script, style, figure and data are all inside the page: one request, no favicon."""
+    page = _figure1_page(open_html)
+    page.get_by_label("w₁, exact value").fill("0.7")
+    page.locator(".gt-step").click()
+    assert guarded[1].requests == [page.url]

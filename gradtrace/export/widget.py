@@ -103,7 +103,8 @@ def to_html(
     """The live demo of a graph, as a self-contained page or an embeddable fragment.
 
     Args:
-        graph_or_root: A `Graph`, or the output value to trace.
+        graph_or_root: A `Graph`, or the output value to trace. With several outputs,
+            the page recomputes the gradients of the first, as `backward()` on it would.
         inputs: The leaves that get a slider, by label (or node id for an unlabelled
             leaf). Default: every input and parameter leaf (not constants).
         ranges: Slider range per input (same keys as `inputs`): `(low, high)` or
@@ -180,6 +181,7 @@ def to_html(
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light dark">\n'
+        '<link rel="icon" href="data:,">\n'  # no favicon request either
         f"<title>{_e(heading)}</title>\n</head>\n"
         f'<body class="gt-page">\n<main>\n<h1>{_e(heading)}</h1>\n{body}\n</main>\n'
         "</body>\n</html>\n"
