@@ -22,12 +22,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright import sync_api as playwright_sync
 
 from gradtrace.engine import Value
 from gradtrace.export.json import to_json
 from gradtrace.graph import trace
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -376,7 +375,8 @@ def test_unknown_operation_is_reported(hook_page: Any) -> None:
 
 def test_micrograd_graph_matches_micrograd(hook_page: Any) -> None:
     """A graph of micrograd's own Value (ops '+', '*', '**2', 'ReLU') recomputes the same."""
-    engine = pytest.importorskip("micrograd.engine")
+    from micrograd import engine
+
     a, b = engine.Value(-4.0), engine.Value(2.0)
     c = a + b
     d = a * b + b**3
@@ -751,7 +751,8 @@ def test_odd_graphs_start_and_step_without_errors(open_html: Callable[[str, str]
     product.backward()
     only_constants = Value(2.0) * 3.0
     only_constants.backward()
-    engine = pytest.importorskip("micrograd.engine")
+    from micrograd import engine
+
     m = (engine.Value(2.0) * engine.Value(-3.0) + 1).relu()
     m.backward()
     for k, case in enumerate([alone, trace(product, a + b), only_constants, m]):
