@@ -215,6 +215,7 @@ def html(text: str) -> str:
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")
+        .replace("]", "&#93;")  # Graphviz 2.43 rejects a text run that starts with "]"
     )
     return "<BR/>".join(out.split("\n")) if "\n" in out else out
 
