@@ -8,14 +8,11 @@ code as it is now. Expected numbers come from SPEC §2 and from a fresh
 
 from __future__ import annotations
 
-import functools
 import html
-import http.server
 import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -259,48 +256,27 @@ def test_live_demo_page_embeds_the_widget(site: Path) -> None:
 
 # -- the built site in Chromium --------------------------------------------------------
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture(scope="module")
-def browser_page(site: Path) -> Iterator[tuple[Any, str, list[str]]]:
+def browser_page(
+    site: Path, chromium: Any, serve_directory: Any
+) -> Iterator[tuple[Any, str, list[str]]]:
     """A Chromium page, the site's URL on a local server, and the requests sent elsewhere."""
-    from playwright import sync_api as playwright
-
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     outside: list[str] = []
+    with serve_directory(site) as origin:
+        base = origin + "/"
 
-    def route(r: Any) -> None:
-        if r.request.url.startswith(base):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
+        def route(r: Any) -> None:
+            if r.request.url.startswith(base):
+                r.continue_()
+            else:
+                outside.append(r.request.url)
+                r.abort()
 
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
         page.route("**/*", route)
         yield page, base, outside
-        browser.close()
-    server.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        page.close()
 
 
 @pytest.mark.browser

@@ -11,34 +11,19 @@ precision after moving its controls, and the step-through order against `Graph`.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import math
 import random
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright import sync_api as playwright_sync
 
 from gradtrace.engine import Value
 from gradtrace.export.json import to_json
 from gradtrace.graph import trace
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDGET_JS = Path(__file__).resolve().parents[1] / "gradtrace" / "export" / "widget.js"
 
 pytestmark = pytest.mark.browser
@@ -47,32 +32,19 @@ pytestmark = pytest.mark.browser
 # -- fixtures: one local server, one browser; a fresh guarded page per test --------------
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory, serve_directory: Any
+) -> Iterator[tuple[Path, str]]:
     """A directory served on 127.0.0.1, and its base URL."""
     root = tmp_path_factory.mktemp("site")
-    handler = functools.partial(_Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(root) as base:
+        yield root, base
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():  # pragma: no cover - ./dev test installs it
-        pytest.fail(f"{CHROMIUM} is missing: install it with sudo apt-get install chromium")
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser(chromium: Any) -> Any:
+    return chromium
 
 
 class Guard:

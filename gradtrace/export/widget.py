@@ -399,7 +399,7 @@ _PARTS = ("node", "data", "grad", "op", "edges")
 
 #: Narrower than this share of its natural size, a figure scrolls sideways instead of
 #: shrinking further (its text would become too small to read).
-_MIN_SCALE = 0.65
+_MIN_SCALE = 0.55
 
 
 def _fit(svg: str) -> str:
