@@ -22,7 +22,7 @@ class GraphvizNotFoundError(GradtraceError):
         super().__init__(
             f"Graphviz's 'dot' program was not found{where}; install Graphviz "
             "(sudo apt-get install graphviz, brew install graphviz, or "
-            "conda install -c conda-forge graphviz) or export DOT text with to_dot() instead"
+            "conda install -c conda-forge graphviz) or export DOT text instead (to_dot(), or --dot)"
         )
 
 
@@ -34,8 +34,8 @@ class GraphTooLargeError(GradtraceError):
         self.max_nodes = max_nodes
         super().__init__(
             f"the graph has {n_nodes} values, more than max_nodes={max_nodes} that Graphviz "
-            "lays out in reasonable time; raise max_nodes, collapse scopes (collapse=(...)) "
-            "or export DOT text with to_dot() instead"
+            "lays out in reasonable time; raise max_nodes (--max-nodes), collapse scopes "
+            "(collapse=(...), --collapse) or export DOT text instead (to_dot(), --dot)"
         )
 
 
