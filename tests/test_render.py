@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,23 @@ def test_render_writes_the_format_of_the_suffix(tmp_path: Path, suffix: str, mag
     assert out == tmp_path / f"figure{suffix}"
     assert out.read_bytes().startswith(magic)
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary files left
+
+
+@needs_dot
+def test_pdf_carries_no_date_of_the_run(tmp_path: Path) -> None:
+    # cairo stamps each PDF with the time it was made; two renders in different seconds
+    # would differ. The date is set to the epoch, in place, so byte offsets stay valid.
+    pdf = render(figure1(), tmp_path / "figure.pdf").read_bytes()
+    assert re.findall(rb"/CreationDate \(D:(\d{14})", pdf) == [b"19700101000000"]
+    offset = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    assert pdf[offset:].startswith(b"xref")
+
+
+def test_clean_pdf_keeps_the_length() -> None:
+    stamped = b"<< /CreationDate (D:20261128214228Z) >>"
+    cleaned = render_module.clean_pdf(stamped)
+    assert cleaned == b"<< /CreationDate (D:19700101000000Z) >>"
+    assert len(cleaned) == len(stamped)
 
 
 def test_unknown_suffix_is_a_clear_error(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ DEFAULT_MAX_NODES = 1000
 
 _FORMATS = ("svg", "png", "pdf")
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
+_PDF_DATE = re.compile(rb"/CreationDate \(D:\d{14}")
 
 
 def _check_size(graph: Graph, max_nodes: int | None) -> None:
@@ -52,6 +53,14 @@ def _run_dot(source: str, fmt: str) -> bytes:
 def clean_svg(svg: str) -> str:
     """Graphviz SVG without its comments (the version banner and per-node notes)."""
     return _COMMENT.sub("", svg)
+
+
+def clean_pdf(pdf: bytes) -> bytes:
+    """Graphviz PDF with cairo's creation date (the time of the run) set to the Unix epoch.
+
+    The replacement has the same length, so the PDF's byte offsets stay valid.
+    """
+    return _PDF_DATE.sub(b"/CreationDate (D:19700101000000", pdf)
 
 
 def to_svg(
@@ -121,6 +130,8 @@ def render(
     data = _run_dot(to_dot(graph, **dot_options), fmt)
     if fmt == "svg":
         data = clean_svg(data.decode("utf-8")).encode("utf-8")
+    elif fmt == "pdf":
+        data = clean_pdf(data)
     _write_atomically(target, data)
     return target
 
