@@ -16,29 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from spec_tables import FIGURE1_TRACE
 
 import gradtrace
 from gradtrace.cli import FORMATS, main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-
-# SPEC §2: variable → (forward value, gradient), 4 decimals.
-SPEC_TABLE = {
-    "w₁": ("0.2000", "0.1004"),
-    "w₂": ("0.4000", "0.5246"),
-    "x₁": ("-0.4000", "0.0498"),
-    "x₂": ("0.5000", "0.0996"),
-    "w₁²": ("0.0400", "0.5000"),
-    "w₂²": ("0.1600", "0.5000"),
-    "w₁x₁": ("-0.0800", "0.2491"),
-    "w₂x₂": ("0.2000", "0.2491"),
-    "z": ("0.1200", "0.2491"),
-    "u": ("0.2000", "0.5000"),
-    "R": ("0.1000", "1.0000"),
-    "G = σ(z)": ("0.5300", "1.0000"),
-    "f": ("0.6300", "1.0000"),
-}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
@@ -130,8 +114,8 @@ def test_figure1_example_reproduces_the_spec_table(
     code, _, _ = cli(capsys, "export", ROOT / "examples/figure1.py", "--md", "-o", tmp_path)
     assert code == 0
     rows = markdown_rows((tmp_path / "figure1.md").read_text("utf-8"))
-    assert list(rows) == list(SPEC_TABLE)
-    for label, (data, grad) in SPEC_TABLE.items():
+    assert list(rows) == [label for label, _, _ in FIGURE1_TRACE]
+    for label, data, grad in FIGURE1_TRACE:
         assert rows[label][-2:] == [data, grad], label
 
 

@@ -19,27 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from spec_tables import FIGURE1_TRACE
 
 pytestmark = pytest.mark.slow  # one strict build of the whole site, with a training run
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# SPEC §2: label, forward value, gradient (4 decimals).
-SPEC_TRACE = [
-    ("w₁", "0.2000", "0.1004"),
-    ("w₂", "0.4000", "0.5246"),
-    ("x₁", "-0.4000", "0.0498"),
-    ("x₂", "0.5000", "0.0996"),
-    ("w₁²", "0.0400", "0.5000"),
-    ("w₂²", "0.1600", "0.5000"),
-    ("w₁x₁", "-0.0800", "0.2491"),
-    ("w₂x₂", "0.2000", "0.2491"),
-    ("z", "0.1200", "0.2491"),
-    ("u", "0.2000", "0.5000"),
-    ("R", "0.1000", "1.0000"),
-    ("G = σ(z)", "0.5300", "1.0000"),
-    ("f", "0.6300", "1.0000"),
-]
 
 
 def _git_status() -> set[str]:
@@ -132,7 +116,7 @@ def _table_with(page: str, header: str) -> list[list[str]]:
 def test_figure1_svg_shows_every_value_and_gradient_of_spec(site: Path) -> None:
     svg = (site / "assets/gradtrace/figure1.svg").read_text(encoding="utf-8")
     text = html.unescape(" ".join(re.findall(r">([^<]+)<", svg)))
-    for label, forward, grad in SPEC_TRACE:
+    for label, forward, grad in FIGURE1_TRACE:
         assert label in text, label
         assert forward in text, (label, forward)
         assert grad in text, (label, grad)
@@ -156,7 +140,7 @@ def test_trace_table_has_spec_13_rows(site: Path) -> None:
     header, rows = table[0], table[1:]
     assert header == ["Variable", "Expression", "Forward Value", "Gradient (∂f/∂·)"]
     assert len(rows) == 13
-    assert [(r[0], r[2], r[3]) for r in rows] == SPEC_TRACE
+    assert [(r[0], r[2], r[3]) for r in rows] == FIGURE1_TRACE
 
 
 def test_derivation_table_matches_spec_closed_forms(site: Path) -> None:

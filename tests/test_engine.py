@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from spec_tables import FIGURE1_TRACE
 
 from gradtrace import Value
 from gradtrace.engine import CONSTANT
@@ -30,7 +31,7 @@ def figure1() -> dict[str, Value]:
         (z, "z"),
         (u, "u"),
         (R, "R"),
-        (G, "G"),
+        (G, "G = σ(z)"),
         (f, "f"),
     ]:
         v.label = name
@@ -38,25 +39,7 @@ def figure1() -> dict[str, Value]:
     return {v.label: v for v in (w1, w2, x1, x2, w1sq, w2sq, w1x1, w2x2, z, u, R, G, f)}
 
 
-# SPEC §2, the trace table, copied as text: label, forward value, gradient.
-SPEC_TABLE = [
-    ("w₁", "0.2000", "0.1004"),
-    ("w₂", "0.4000", "0.5246"),
-    ("x₁", "-0.4000", "0.0498"),
-    ("x₂", "0.5000", "0.0996"),
-    ("w₁²", "0.0400", "0.5000"),
-    ("w₂²", "0.1600", "0.5000"),
-    ("w₁x₁", "-0.0800", "0.2491"),
-    ("w₂x₂", "0.2000", "0.2491"),
-    ("z", "0.1200", "0.2491"),
-    ("u", "0.2000", "0.5000"),
-    ("R", "0.1000", "1.0000"),
-    ("G", "0.5300", "1.0000"),
-    ("f", "0.6300", "1.0000"),
-]
-
-
-@pytest.mark.parametrize(("label", "forward", "gradient"), SPEC_TABLE)
+@pytest.mark.parametrize(("label", "forward", "gradient"), FIGURE1_TRACE)
 def test_figure1_matches_the_spec_trace_table(label: str, forward: str, gradient: str) -> None:
     v = figure1()[label]
     assert f"{v.data:.4f}" == forward
@@ -64,7 +47,7 @@ def test_figure1_matches_the_spec_trace_table(label: str, forward: str, gradient
 
 
 def test_figure1_has_all_thirteen_rows() -> None:
-    assert sorted(figure1()) == sorted(row[0] for row in SPEC_TABLE)
+    assert sorted(figure1()) == sorted(row[0] for row in FIGURE1_TRACE)
 
 
 def test_figure1_matches_the_closed_form_gradients() -> None:
@@ -82,7 +65,7 @@ def test_figure1_matches_the_closed_form_gradients() -> None:
 
 def test_figure1_records_the_operations_it_was_built_from() -> None:
     nodes = figure1()
-    assert nodes["G"]._op == "**-1"
+    assert nodes["G = σ(z)"]._op == "**-1"
     assert nodes["w₁²"]._op == "**2"
     assert nodes["z"]._op == "+"
     assert nodes["w₁x₁"]._prev == (nodes["w₁"], nodes["x₁"])

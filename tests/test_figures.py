@@ -5,26 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from spec_tables import FIGURE1_TRACE
 
 from gradtrace.figures import EXAMPLES, figure1, reused_node, softmax2, tanh_neuron
 from gradtrace.graph import trace
-
-# SPEC §2's trace table: label, forward value, gradient (4 decimals).
-SPEC_FIGURE1 = [
-    ("w₁", 0.2000, 0.1004),
-    ("w₂", 0.4000, 0.5246),
-    ("x₁", -0.4000, 0.0498),
-    ("x₂", 0.5000, 0.0996),
-    ("w₁²", 0.0400, 0.5000),
-    ("w₂²", 0.1600, 0.5000),
-    ("w₁x₁", -0.0800, 0.2491),
-    ("w₂x₂", 0.2000, 0.2491),
-    ("z", 0.1200, 0.2491),
-    ("u", 0.2000, 0.5000),
-    ("R", 0.1000, 1.0000),
-    ("G = σ(z)", 0.5300, 1.0000),
-    ("f", 0.6300, 1.0000),
-]
 
 
 def sigmoid(s: float) -> float:
@@ -33,11 +17,11 @@ def sigmoid(s: float) -> float:
 
 def test_figure1_matches_the_spec_table() -> None:
     graph = trace(figure1())
-    for label, data, grad in SPEC_FIGURE1:
+    for label, data, grad in FIGURE1_TRACE:
         node = graph.labelled(label)
-        assert round(node.data, 4) == pytest.approx(data, abs=1e-12), label
-        assert round(node.grad, 4) == pytest.approx(grad, abs=1e-12), label
-    assert sorted(n.label for n in graph if n.label) == sorted(r[0] for r in SPEC_FIGURE1)
+        assert round(node.data, 4) == pytest.approx(float(data), abs=1e-12), label
+        assert round(node.grad, 4) == pytest.approx(float(grad), abs=1e-12), label
+    assert sorted(n.label for n in graph if n.label) == sorted(r[0] for r in FIGURE1_TRACE)
 
 
 def test_figure1_gradients_equal_the_closed_forms() -> None:
