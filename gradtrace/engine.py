@@ -19,7 +19,9 @@ complex number.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from numbers import Real
@@ -34,6 +36,11 @@ _NAN = math.nan
 
 # The scope path that new values are recorded in; see `scope()`.
 _current_scope: tuple[str, ...] = ()
+
+# Numbers every new Value in creation order (`Value._order`). A value's children
+# always exist before it, so creation order is itself a topological order, and
+# it is the order in which the user's code wrote things down.
+_creation = itertools.count()
 
 
 def _leaf_backward(g: float) -> None:
@@ -52,6 +59,9 @@ class Value:
             `"const"` for a number gradtrace wrapped for you).
         _backward: The local chain-rule step; called with this node's gradient.
         _scope: The `scope()` names that were open when this value was made.
+        _order: Its place in creation order (a counter shared by all values):
+            children are always older than their parents, and exporters list
+            values in the order the code made them.
 
     Example:
         >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
@@ -61,7 +71,17 @@ class Value:
         (-4.0, -2.0, 2.0)
     """
 
-    __slots__ = ("_backward", "_op", "_prev", "_scope", "data", "grad", "label")
+    __slots__ = (
+        "__weakref__",
+        "_backward",
+        "_op",
+        "_order",
+        "_prev",
+        "_scope",
+        "data",
+        "grad",
+        "label",
+    )
 
     data: float
     grad: float
@@ -70,6 +90,7 @@ class Value:
     _op: str
     _backward: Callable[[float], None]
     _scope: tuple[str, ...]
+    _order: int
 
     def __init__(
         self,
@@ -85,6 +106,7 @@ class Value:
         self._op = _op
         self._backward = _leaf_backward
         self._scope = _current_scope
+        self._order = next(_creation)
 
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label else ""
@@ -398,29 +420,22 @@ class Value:
     def topological_order(self) -> list[Value]:
         """Every value this one depends on (itself included), children before parents.
 
-        Depth-first, children visited in operand order, iterative (so a chain of
-        a million nodes needs no recursion). The same graph always gives the same
-        order.
+        The values are listed in the order they were created, which is a
+        topological order (a value's children always exist before it) and the
+        order the code wrote them in. Collecting them is a plain iterative walk
+        (a chain of a million nodes needs no recursion) followed by one sort.
         """
-        order: list[Value] = []
-        seen = {id(self)}
-        # The path from self down to the current node, and, for each node on it,
-        # an iterator over the children still to visit. Two flat lists rather
-        # than a list of (node, iterator) pairs: on a deep graph every pair would
-        # stay alive to the end and keep the garbage collector busy.
-        path = [self]
-        pending = [iter(self._prev)]
-        while pending:
-            for child in pending[-1]:
+        seen = {id(self): self}
+        stack = [self]
+        while stack:
+            for child in stack.pop()._prev:
                 if id(child) not in seen:
-                    seen.add(id(child))
-                    path.append(child)
-                    pending.append(iter(child._prev))
-                    break
-            else:  # every child of path[-1] is done: it goes next
-                pending.pop()
-                order.append(path.pop())
-        return order
+                    seen[id(child)] = child
+                    stack.append(child)
+        return sorted(seen.values(), key=_creation_order)
+
+
+_creation_order = operator.attrgetter("_order")
 
 
 @contextmanager

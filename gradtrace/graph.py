@@ -13,7 +13,7 @@ micrograd's `Value` exports too.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -97,7 +97,11 @@ class Graph:
         raise KeyError(f"no node is labelled {label!r}")
 
 
-def trace(*roots: Any, parameters: Iterable[Any] = ()) -> Graph:
+def trace(
+    *roots: Any,
+    parameters: Iterable[Any] = (),
+    names: Callable[[Any], str] | None = None,
+) -> Graph:
     """Take a snapshot of the graph that produced `roots`.
 
     Args:
@@ -106,6 +110,9 @@ def trace(*roots: Any, parameters: Iterable[Any] = ()) -> Graph:
         parameters: Leaves to mark with the role `"parameter"` (a model's
             weights, say); other leaves are `"input"`, or `"constant"` when
             gradtrace wrapped a plain number for them.
+        names: Gives a label to each value that has none (`""` for no label);
+            `gradtrace.capture` names values after the user's variables this
+            way, without changing the values themselves.
 
     Returns:
         The `Graph`, nodes in deterministic topological order.
@@ -134,7 +141,7 @@ def trace(*roots: Any, parameters: Iterable[Any] = ()) -> Graph:
         nodes = tuple(
             Node(
                 id=i,
-                label=str(getattr(v, "label", "") or ""),
+                label=str(getattr(v, "label", "") or (names(v) if names else "")),
                 op=str(getattr(v, "_op", "") or ""),
                 data=float(v.data),
                 grad=float(v.grad),
@@ -210,10 +217,14 @@ def _show_key(value: Any) -> tuple[str, str, float, str, int]:
 
 
 def _topological_order(roots: Iterable[Any]) -> list[Any]:
-    """Children before parents, children in operand order, roots in the order given.
+    """Children before parents: creation order where the values record it.
 
-    Iterative depth-first search; `_prev` may be a tuple, list or (as in
-    micrograd) a set, which `_children` puts in a deterministic order.
+    gradtrace's values carry their creation number (`_order`), and creation
+    order is a topological order that follows the user's code, so the nodes
+    are sorted by it. Values from other engines (micrograd's) have none: they
+    keep the order of an iterative depth-first search, children in operand
+    order, roots in the order given; `_children` makes a set-valued `_prev`
+    deterministic.
     """
     order: list[Any] = []
     seen: set[int] = set()
@@ -232,4 +243,10 @@ def _topological_order(roots: Iterable[Any]) -> list[Any]:
             else:
                 stack.pop()
                 order.append(node)
+    if all(type(getattr(v, "_order", None)) is int for v in order):
+        order.sort(key=_creation_number)
     return order
+
+
+def _creation_number(value: Any) -> int:
+    return int(value._order)

@@ -140,7 +140,7 @@ def test_inputs_and_ranges_options() -> None:
         ({"ranges": {"w₁": (0,)}}, "must be (low, high) or (low, high, step)"),
         ({"precision": -1}, "precision must be a whole number from 0 to 17"),
         ({"widget_id": "two words"}, "widget_id must be a letter then letters"),
-        ({"inputs": [13]}, "node 13 is a number written in the code"),
+        ({"inputs": [10]}, "node 10 is a number written in the code"),  # R = 0.5 · u
     ],
 )
 def test_user_errors_are_one_clear_line(options: dict[str, Any], message: str) -> None:

@@ -557,8 +557,10 @@ def test_step_through_follows_reverse_topological_order(
         seen.append(_active_ids(page))
         w1_shown.append(w1_cell.inner_text())
     assert seen == [[i] for i in expected]
-    # w₁ receives 2·w₁·∂f/∂(w₁²) first, then x₁·∂f/∂(w₁x₁) on top of it.
-    first = 2 * w1.data * graph.labelled("w₁²").grad
+    # w₁ is used twice. Reverse creation order reaches w₁x₁ (made after w₁²) first, so w₁
+    # receives x₁·∂f/∂(w₁x₁), then 2·w₁·∂f/∂(w₁²) on top of it.
+    assert expected.index(graph.labelled("w₁x₁").id) < expected.index(graph.labelled("w₁²").id)
+    first = graph.labelled("x₁").data * graph.labelled("w₁x₁").grad
     assert [x for x in dict.fromkeys(w1_shown) if x != "0.0000"] == [
         format_number(first),
         format_number(w1.grad),
