@@ -4,13 +4,14 @@ Every exporter (figures, tables, the live demo) goes through this module, so a
 number or an expression looks the same wherever it appears.
 
 **Numbers (`format_number`).** Fixed decimals, `precision` of them (4 by default, as in
-the original trace table): `0.2000`, `-0.4000`. Magnitudes of 10¹² and more switch to
-scientific notation with the same number of decimals (`1.0000e+12`), so a figure box
-never grows to dozens of digits. Non-finite values are written `nan`, `inf` and `-inf`.
-The sign of a negative number is kept even when it rounds to zero, and negative zero
-keeps its sign too: `-0.0` and `-0.00001` both print as `-0.0000`, telling the reader
-which side of zero they are on. (This is exactly Python's `f"{x:.4f}"`; the live demo's
-JavaScript matches it.)
+the original trace table): `0.2000`, `-0.4000`. Two ranges switch to scientific notation
+with the same number of decimals: magnitudes of 10¹² and more (`1.0000e+12`), so a
+figure box never grows to dozens of digits, and non-zero numbers that fixed decimals
+would show as zero (`6.7e-07` is `6.7000e-07`, not `0.0000`), so a vanishing gradient
+never reads as no gradient. Exactly zero is `0.0000`, and negative zero keeps its sign
+(`-0.0000`). Non-finite values are written `nan`, `inf` and `-inf`. (Fixed decimals
+are Python's `f"{x:.4f}"`, the others `f"{x:.4e}"`; the live demo's JavaScript matches
+both.)
 
 **Constants inside expressions (`format_constant`).** The shortest text that reads back
 as the same float, without a trailing `.0`: `0.5`, `1`, `−1` (a true minus sign in
@@ -21,12 +22,14 @@ label of the form `"G = σ(z)"` names the node `G` when other expressions refer 
 unlabelled node gets a generated name `v₃` (`v` and its id), the same number as its SVG
 id `v3`; a constant is written as its number.
 
-**Expressions (`expression`).** The trace table's Expression column: a node's operation
-written in terms of the labelled nodes it reads, with unlabelled sub-expressions inlined
-and pretty-printed (`x ** -1` as a fraction, `exp(−z)` as `e⁻ᶻ`, `x ** 0.5` as a square
-root), as Unicode text or as LaTeX (math mode; uses `\\frac`, `\\sqrt`, `\\operatorname`
-from amsmath). Very large unlabelled sub-expressions are cut off after `MAX_INLINE`
-operations and referred to by their generated names instead.
+**Expressions (`expression`, `Naming`).** The trace table's Expression column: a node's
+operation written in terms of the named nodes it reads, with small unlabelled
+sub-expressions written out and pretty-printed (`x ** -1` as a fraction, `exp(−z)` as
+`e⁻ᶻ`, `x ** 0.5` as a square root), as Unicode text or as LaTeX (math mode; uses
+`\\frac`, `\\sqrt`, `\\operatorname` from amsmath). `Naming` decides, once per graph and
+for every exporter, which nodes are named and which are written out (see its docs), so
+an expression never holds more than `INLINE_OPERATIONS` written-out operations per
+operand, and a sum of many terms shows `MAX_TERMS` of them around an ellipsis.
 """
 
 from __future__ import annotations
@@ -34,15 +37,17 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from gradtrace.graph import Graph, Node
 
 __all__ = [
-    "MAX_INLINE",
+    "INLINE_OPERATIONS",
+    "MAX_TERMS",
     "OP_SYMBOLS",
+    "Naming",
     "expression",
     "format_constant",
     "format_number",
@@ -73,9 +78,6 @@ OP_SYMBOLS: dict[str, str] = {
 
 #: Operation names other autograd engines use for the same thing (micrograd's `"ReLU"`).
 OP_ALIASES: dict[str, str] = {"ReLU": "relu", "Relu": "relu", "σ": "sigmoid"}
-
-#: At most this many unlabelled operations are inlined into one expression.
-MAX_INLINE = 40
 
 _SCIENTIFIC_FROM = 1e12
 
@@ -140,11 +142,14 @@ def format_number(x: float, precision: int = 4) -> str:
 
     Returns:
         `"0.2000"`, `"-0.4000"`, `"-0.0000"` (negative zero keeps its sign),
-        `"1.0000e+12"` (from 10¹² up), `"nan"`, `"inf"` or `"-inf"`.
+        `"1.0000e+12"` (from 10¹² up), `"6.7000e-07"` (non-zero, but below
+        what the decimals show), `"nan"`, `"inf"` or `"-inf"`.
 
     Example:
         >>> format_number(0.52996), format_number(-0.0), format_number(float("inf"))
         ('0.5300', '-0.0000', 'inf')
+        >>> format_number(6.7e-7), format_number(0.00004), format_number(0.00005)
+        ('6.7000e-07', '4.0000e-05', '0.0001')
     """
     x = float(x)
     if math.isnan(x):
@@ -153,7 +158,10 @@ def format_number(x: float, precision: int = 4) -> str:
         return "inf" if x > 0 else "-inf"
     if abs(x) >= _SCIENTIFIC_FROM:
         return f"{x:.{precision}e}"
-    return f"{x:.{precision}f}"
+    text = f"{x:.{precision}f}"
+    if x != 0 and not text.strip("-0."):  # a non-zero number must never read as zero
+        return f"{x:.{precision}e}"
+    return text
 
 
 def format_constant(x: float, *, latex: bool = False) -> str:
@@ -296,7 +304,6 @@ def expression(
     *,
     latex: bool = False,
     named: Callable[[Node], bool] | None = None,
-    max_inline: int = MAX_INLINE,
 ) -> str:
     """The Expression column of a trace table for one node.
 
@@ -305,33 +312,133 @@ def expression(
         node_id: The node to describe.
         latex: LaTeX math instead of Unicode text.
         named: Which nodes are referred to by name rather than inlined
-            (default: labelled ones). Pass `lambda n: True` to write every node
-            in terms of its direct children.
-        max_inline: Inline at most this many unlabelled operations; deeper
-            ones are referred to by their generated names (`v₃`).
+            (default: `Naming`'s rule). Pass `lambda n: True` to write every
+            node in terms of its direct children.
 
     Returns:
         `"input"`, `"parameter"` or `"constant"` for a leaf; otherwise e.g.
         `"w₁ × x₁"`, `"1/(1 + e⁻ᶻ)"` (LaTeX: `"\\frac{1}{1 + e^{-z}}"`).
     """
+    if named is None:
+        return Naming(graph).expression(node_id, latex=latex)
     node = graph.nodes[node_id]
     if node.is_leaf:
-        return {"parameter": "parameter", "constant": "constant"}.get(node.role, "input")
-    is_named = named if named is not None else (lambda n: bool(n.label))
-    writer = _Writer(graph, latex, is_named, max_inline)
-    return writer.operation(node)[0]
+        return _LEAF_WORDS.get(node.role, "input")
+    return _Writer(graph, latex, named).operation(node)[0]
+
+
+_LEAF_WORDS = {"parameter": "parameter", "constant": "constant"}
+
+#: An unlabelled operation is written out inside the expression of the one value that uses
+#: it when what would be written out holds at most this many operations (an n-ary sum or dot
+#: product of n terms counts n − 1); otherwise it is named (`v₇`) and gets a row of its own.
+INLINE_OPERATIONS = 3
+
+#: Sums and dot products with more terms than this are written with an ellipsis:
+#: `a + b + c + … + y + z`.
+MAX_TERMS = 6
+
+
+class Naming:
+    """How every node of one graph is called: the one rule all exporters and the widget share.
+
+    A node is **named** when it is labelled (`w₁`; a label `"G = σ(z)"` is
+    referred to as `G`), an output, a leaf other than a constant, or an
+    unlabelled operation that is used more than once or would make its user's
+    expression long (more than `INLINE_OPERATIONS` operations written out).
+    An unlabelled named node gets a generated name, `v` and its id (`v₇`, the
+    same number as its SVG id `v7`). Every named node is defined where it is
+    used: it has its own row in a trace table and its name on its box in a
+    figure. Every other operation is **inlined**: written out inside the
+    expression of the one value that uses it (`tanh(x × 2)`), so it needs no
+    name. A constant is written as its number.
+
+    With `all_named=True` every node is named (a table with a row per node).
+
+    Example:
+        >>> from gradtrace import Value, trace
+        >>> x = Value(0.5, "x")
+        >>> f = (x * 2).tanh() + Value(1.0)
+        >>> naming = Naming(trace(f))
+        >>> [naming.name(n.id) for n in naming.graph]
+        ['x', '2', 'x × 2', 'tanh(x × 2)', 'v₄', 'v₅']
+        >>> naming.expression(5)
+        'tanh(x × 2) + v₄'
+    """
+
+    def __init__(self, graph: Graph, *, all_named: bool = False) -> None:
+        self.graph = graph
+        nodes = graph.nodes
+        uses = [0] * len(nodes)
+        for node in nodes:
+            for c in node.children:
+                uses[c] += 1
+        roots = set(graph.roots)
+        named = [True] * len(nodes)
+        weight = [0] * len(nodes)  # operations written out if the node is inlined
+        if not all_named:
+            for node in nodes:
+                if node.label or not node.children or node.id in roots or uses[node.id] != 1:
+                    continue
+                w = max(1, len(node.children) - 1) + sum(
+                    weight[c] for c in node.children if not named[c]
+                )
+                if w <= INLINE_OPERATIONS:
+                    named[node.id] = False
+                    weight[node.id] = w
+            for node in nodes:  # constants are written as their number, never named
+                if node.op == "const" and not node.label:
+                    named[node.id] = False
+        self.named: tuple[bool, ...] = tuple(named)
+        self._names: dict[int, str] = {}
+
+    def is_named(self, node_id: int) -> bool:
+        """True if the node is referred to by name (and so defined in every output)."""
+        return self.named[node_id]
+
+    def title(self, node_id: int) -> str:
+        """A named node's full name: its label as written (`G = σ(z)`) or `v₇`."""
+        node = self.graph.nodes[node_id]
+        if node.label:
+            return node.label
+        if node.op == "const":
+            return format_constant(node.data)
+        return generated_name(node_id)
+
+    def name(self, node_id: int) -> str:
+        """How other text refers to the node: its name, its number, or its inlined expression."""
+        text = self._names.get(node_id)
+        if text is None:
+            node = self.graph.nodes[node_id]
+            if self.named[node_id]:
+                text = reference_name(node.label) if node.label else generated_name(node_id)
+            elif node.op == "const" and not node.label:
+                text = format_constant(node.data)
+            else:
+                text = self.expression(node_id)
+            self._names[node_id] = text
+        return text
+
+    def expression(self, node_id: int, *, latex: bool = False) -> str:
+        """The node's Expression cell: its operation in terms of named operands."""
+        return expression(self.graph, node_id, latex=latex, named=self._is_named)
+
+    def _is_named(self, node: Node) -> bool:
+        return self.named[node.id]
+
+    def rows(self) -> list[int]:
+        """The nodes a trace table lists: every named node but constants, in graph order."""
+        nodes = self.graph.nodes
+        return [i for i, named in enumerate(self.named) if named and nodes[i].role != "constant"]
 
 
 class _Writer:
-    """Writes nodes as text; one instance per expression (it counts the inlining budget)."""
+    """Writes nodes as text, referring to named nodes by name and writing out the rest."""
 
-    def __init__(
-        self, graph: Graph, latex: bool, named: Callable[[Node], bool], budget: int
-    ) -> None:
+    def __init__(self, graph: Graph, latex: bool, named: Callable[[Node], bool]) -> None:
         self.graph = graph
         self.latex = latex
         self.named = named
-        self.budget = budget
 
     # A reference to a child: a name, a number, or the inlined sub-expression.
     def operand(self, node_id: int) -> _Piece:
@@ -339,10 +446,9 @@ class _Writer:
         if node.op == "const" and not node.label:
             text = format_constant(node.data, latex=self.latex)
             return text, (_NEG if text.startswith(("-", "−")) else _ATOM)
-        if node.is_leaf or self.named(node) or self.budget <= 0:
+        if node.is_leaf or self.named(node):
             name = reference_name(node.label) if node.label else generated_name(node.id)
             return (latex_label(name) if self.latex else name), _ATOM
-        self.budget -= 1
         return self.operation(node)
 
     def wrap(self, piece: _Piece, at_least: int) -> str:
@@ -365,8 +471,8 @@ class _Writer:
         if op in ("+", "sum"):
             if not kids:
                 return "0", _ATOM
-            parts = [self.wrap(self.operand(k), _ADD) for k in kids]
-            return " + ".join(parts), _ADD
+            parts = [self.wrap(self.operand(k), _ADD) for k in _shown_terms(kids)]
+            return self.terms(parts, len(kids)), _ADD
         if op == "-" and len(kids) == 2:
             left = self.wrap(self.operand(kids[0]), _ADD)
             right = self.wrap(self.operand(kids[1]), _MUL)
@@ -383,11 +489,12 @@ class _Writer:
             if not kids:
                 return "0", _ATOM
             pairs = []
-            for a, b in zip(kids[::2], kids[1::2], strict=False):
+            products = list(zip(kids[::2], kids[1::2], strict=False))
+            for a, b in _shown_terms(products):
                 left = self.wrap(self.operand(a), _MUL)
                 right = self.wrap(self.operand(b), _NEG)
                 pairs.append(f"{left}{times}{right}")
-            return " + ".join(pairs), (_ADD if len(pairs) > 1 else _MUL)
+            return self.terms(pairs, len(products)), (_ADD if len(pairs) > 1 else _MUL)
         if op == "/" and len(kids) == 2:
             return self.fraction(self.operand(kids[0]), self.operand(kids[1]))
         if op == "neg" and len(kids) == 1:
@@ -416,6 +523,13 @@ class _Writer:
             return rf"\operatorname{{{latex_label(op)}}}\left({args}\right)", _ATOM
         return f"{op}({args})", _ATOM
 
+    def terms(self, parts: list[str], count: int) -> str:
+        """Terms joined by `+`, the middle ones left out (`…`) when there are many."""
+        if count > len(parts):
+            gap = r"\dots" if self.latex else "…"
+            parts = [*parts[:_HEAD_TERMS], gap, *parts[_HEAD_TERMS:]]
+        return " + ".join(parts)
+
     def negate(self, arg: _Piece) -> _Piece:
         sign = "-" if self.latex else "−"
         text = self.wrap(arg, _POW) if arg[1] == _NEG else self.wrap(arg, _MUL)
@@ -442,6 +556,18 @@ class _Writer:
             return "√" + self.wrap(base, _ATOM), _POW
         text = format_constant(n, latex=self.latex)
         return self.power(base, (text, _ATOM))
+
+
+_HEAD_TERMS = MAX_TERMS - 2  # terms shown before the ellipsis; two more after it
+
+_T = TypeVar("_T")
+
+
+def _shown_terms(terms: Sequence[_T]) -> Sequence[_T]:
+    """The terms a long sum shows: all of them, or the first few and the last two."""
+    if len(terms) <= MAX_TERMS:
+        return terms
+    return [*terms[:_HEAD_TERMS], *terms[-2:]]
 
 
 def _power_exponent(op: str) -> float | None:

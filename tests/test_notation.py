@@ -27,7 +27,12 @@ from gradtrace.notation import (
         (-0.4, 4, "-0.4000"),
         (0.0, 4, "0.0000"),
         (-0.0, 4, "-0.0000"),
-        (-1e-9, 4, "-0.0000"),
+        (-1e-9, 4, "-1.0000e-09"),  # non-zero never reads as zero
+        (6.7e-7, 4, "6.7000e-07"),  # a vanishing gradient
+        (0.00005, 4, "0.0001"),  # shows as non-zero already: stays fixed
+        (0.000049, 4, "4.9000e-05"),
+        (0.4, 0, "4e-01"),
+        (5e-324, 2, "4.94e-324"),
         (1.23456, 2, "1.23"),
         (2.0, 0, "2"),
         (math.nan, 4, "nan"),
@@ -40,6 +45,19 @@ from gradtrace.notation import (
 )
 def test_format_number(x: float, precision: int, text: str) -> None:
     assert format_number(x, precision) == text
+
+
+def test_no_non_zero_number_reads_as_zero() -> None:
+    for exponent in range(-320, 3):
+        for precision in (0, 1, 4, 8):
+            x = 1.7 * 10.0**exponent
+            if x == 0:
+                continue
+            text = format_number(x, precision)
+            assert any(c in "123456789" for c in text.split("e")[0]), (x, precision, text)
+            assert float(text) == pytest.approx(
+                x, rel=0.5 * 10**-precision + 1e-9, abs=5 * 10.0 ** -(precision + 1)
+            ), text
 
 
 def test_format_number_default_is_four_decimals() -> None:

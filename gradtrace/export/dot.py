@@ -15,9 +15,11 @@ value whose graph id is `i`:
 
 - `v{i}`: the value's box. Its **last** `<text>` element is the forward value
   (formatted by `gradtrace.notation.format_number`); any `<text>` before it
-  is the label (or, for an unlabelled value, its short expression, in
-  italics). An unlabelled constant is a small `v{i}` with one `<text>`: the
-  number as written in expressions (`0.5`, `−1`), never updated.
+  is the node's name (its label, or a generated name such as `v₇`, in bold)
+  or, for a value written out in expressions, its short expression (in
+  italics; see `gradtrace.notation.Naming`). An unlabelled constant is a
+  small `v{i}` with one `<text>`: the number as written in expressions
+  (`0.5`, `−1`), never updated.
 - `g{i}`: the value's gradient ellipse; its only `<text>` is the gradient.
   Leaves and intermediate values have one; constants do not; none with
   `show_grad=False`.
@@ -48,7 +50,7 @@ from typing import Any
 from gradtrace.errors import GradtraceError
 from gradtrace.graph import Graph, Node, as_graph, paused_gc
 from gradtrace.notation import (
-    expression,
+    Naming,
     format_constant,
     format_number,
     op_symbol,
@@ -254,6 +256,7 @@ class _DotWriter:
         self.symbols: dict[str, str] = {}  # op → escaped symbol, made once per op
         self.fast = False  # set by write()
         self.sideways = True  # set by write(): values flow left/right rather than up/down
+        self.named: tuple[bool, ...] = ()
         self.short = self.short_expressions()
 
     def write(self, *, rankdir: str, font: str, title: str, fast: bool) -> str:
@@ -322,11 +325,13 @@ class _DotWriter:
                 symbol = self.symbols[node.op] = html(op_symbol(node.op))
             items.append(f'op{i} [id="{q}op{i}", {a.op}, label=<{symbol}>];')
         number = format_number(node.data, self.precision)
-        if node.label:
-            label = f"<B>{html(node.label)}</B><BR/>{number}"
+        title = self.short[i]
+        if not title:
+            label = number
+        elif self.named[i]:
+            label = f"<B>{html(title)}</B><BR/>{number}"
         else:
-            short = self.short[i]
-            label = f"<I>{html(short)}</I><BR/>{number}" if short else number
+            label = f"<I>{html(title)}</I><BR/>{number}"
         items.append(f'v{i} [id="{q}v{i}", {a.value}, label=<{label}>];')
         if self.show_grad:
             grad = format_number(node.grad, self.precision)
@@ -341,24 +346,24 @@ class _DotWriter:
         return items
 
     def short_expressions(self) -> list[str]:
-        """The short expression shown in each unlabelled value's box ("" when too long).
+        """What each value's box says above its number: its name, or a short expression.
 
-        Bottom-up, and only where every unlabelled child has a short text itself,
-        so this stays linear on graphs of any size.
+        A named node (see `gradtrace.notation.Naming`) shows its label or generated
+        name (`v₇`), so every name an expression refers to is on a box. An inlined
+        operation shows its expression in italics when that is short, else nothing.
         """
-        graph = self.graph
-        short = [""] * len(graph.nodes)
-        for node in graph.nodes:
-            if node.label or not node.children:
+        naming = Naming(self.graph)
+        short = [""] * len(self.graph.nodes)
+        for node in self.graph.nodes:
+            if node.op == "const" and not node.label:
                 continue
-            if any(
-                not short[c] and graph.nodes[c].children and not graph.nodes[c].label
-                for c in node.children
-            ):
-                continue
-            text = expression(graph, node.id, max_inline=2)
-            if len(text) <= _SHORT_EXPRESSION:
-                short[node.id] = text
+            if naming.is_named(node.id):
+                short[node.id] = naming.title(node.id)
+            else:
+                text = naming.name(node.id)
+                if len(text) <= _SHORT_EXPRESSION:
+                    short[node.id] = text
+        self.named = naming.named
         return short
 
     # -- edges ------------------------------------------------------------------------

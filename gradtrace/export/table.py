@@ -8,21 +8,20 @@ Example (`to_markdown(figure1())`, abridged):
     | w₁x₁     | w₁ × x₁     | -0.0800       | 0.2491           |
     | G = σ(z) | 1/(1 + e⁻ᶻ) | 0.5300        | 1.0000           |
 
-**Which rows, in which order (`table_rows`).** By default, one row per **labelled** node
-(plus the output, labelled or not). Inputs come first, in the order the rows below first
-use them; then the operations column by column, as the left-to-right figure draws them
-(a node's column is the longest path to it from a leaf); within a column, operations
-with fewer operands come first (a square before a product), then graph order; the
-output(s) last. For `figures.figure1()` this is exactly the table of the original write-
-up.
+**Which rows, in which order (`table_rows`).** One row per **named** node (see
+`gradtrace.notation.Naming`: labelled values, inputs, outputs, and the unlabelled
+operations that are reused or too big to write out, which get generated names such as
+`v₇`), in the order the code created them. So every name an expression uses has its own
+row, and the table reads like the code: for `figures.figure1()` it is exactly the table
+of the original write-up. (Values from engines that do not record creation order, such
+as micrograd's, come in depth-first order, children before parents.)
 
-With `all_nodes=True` every node gets a row, constants included, in
-graph (topological) order with inputs first and the output last;
-unlabelled nodes get generated names (`v₃`, see `gradtrace.notation`).
+With `all_nodes=True` every node gets a row, constants included, in graph order, each
+operation written in terms of its direct children.
 
-**The Expression column (`gradtrace.notation.expression`).** Each row in terms of the
-rows it reads, unlabelled sub-expressions inlined (`1/(1 + e⁻ᶻ)`); `input`, `parameter`
-or `constant` for leaves.
+**The Expression column (`gradtrace.notation.Naming.expression`).** Each row in terms of
+the rows it reads, small unlabelled sub-expressions written out (`1/(1 + e⁻ᶻ)`); `input`,
+`parameter` or `constant` for leaves.
 
 The gradient column is headed `Gradient (∂f/∂·)`, with the output's name
 in place of `f` when the graph has a single labelled output.
@@ -35,13 +34,11 @@ import io
 from html import escape
 from typing import Any, NamedTuple
 
-from gradtrace.graph import Graph, Node, as_graph
+from gradtrace.graph import Graph, as_graph
 from gradtrace.notation import (
-    expression,
+    Naming,
     format_number,
-    generated_name,
     latex_label,
-    node_name,
     plain_text,
     reference_name,
 )
@@ -81,83 +78,23 @@ def table_rows(graph_or_root: Any, *, all_nodes: bool = False) -> list[Row]:
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
-        all_nodes: One row per node with generated names, instead of the labelled ones.
+        all_nodes: One row per node, every operation written in terms of its
+            direct children, instead of one row per named node.
     """
     graph = as_graph(graph_or_root)
-    if all_nodes:
-        order = _all_nodes_order(graph)
-
-        def named(node: Node) -> bool:
-            return True
-
-    else:
-        order = _labelled_order(graph)
-
-        def named(node: Node) -> bool:
-            return bool(node.label)
-
-    rows = []
-    for i in order:
-        node = graph.nodes[i]
-        variable = node_name(node) if (node.label or all_nodes) else generated_name(i)
-        rows.append(
-            Row(
-                variable=variable,
-                expression=expression(graph, i, named=named),
-                latex=expression(graph, i, latex=True, named=named),
-                data=node.data,
-                grad=node.grad,
-                id=i,
-            )
+    naming = Naming(graph, all_named=all_nodes)
+    order = range(len(graph)) if all_nodes else naming.rows()
+    return [
+        Row(
+            variable=naming.title(i),
+            expression=naming.expression(i),
+            latex=naming.expression(i, latex=True),
+            data=graph.nodes[i].data,
+            grad=graph.nodes[i].grad,
+            id=i,
         )
-    return rows
-
-
-def _depths(graph: Graph) -> list[int]:
-    """The longest path from a leaf to each node (its column in a left-to-right figure)."""
-    depth = [0] * len(graph.nodes)
-    for node in graph.nodes:  # children come before parents
-        if node.children:
-            depth[node.id] = 1 + max(depth[c] for c in node.children)
-    return depth
-
-
-def _labelled_order(graph: Graph) -> list[int]:
-    roots = set(graph.roots)
-    depth = _depths(graph)
-    operations = [n.id for n in graph.nodes if n.label and n.children and n.id not in roots]
-    operations.sort(key=lambda i: (depth[i], len(graph.nodes[i].children), i))
-    body = operations + [r for r in graph.roots if graph.nodes[r].children]
-    # Inputs in the order the rows first use them (through unlabelled sub-expressions).
-    leaves: dict[int, None] = {}
-    seen: set[int] = set()
-    for i in body:
-        stack = list(reversed(graph.nodes[i].children))
-        while stack:
-            c = stack.pop()
-            child = graph.nodes[c]
-            if child.is_leaf:
-                if child.label:
-                    leaves.setdefault(c, None)
-            elif not child.label and c not in seen:
-                seen.add(c)
-                stack.extend(reversed(child.children))
-    for node in graph.nodes:  # labelled leaves no row uses, and leaf outputs
-        if node.is_leaf and (node.label or node.id in roots):
-            leaves.setdefault(node.id, None)
-    return (
-        [i for i in leaves if i not in roots]
-        + [i for i in body if i not in roots]
-        + [r for r in graph.roots]
-    )
-
-
-def _all_nodes_order(graph: Graph) -> list[int]:
-    roots = set(graph.roots)
-    inputs = [n.id for n in graph.nodes if n.is_leaf and n.role != "constant" and n.id not in roots]
-    taken = set(inputs) | roots
-    rest = [n.id for n in graph.nodes if n.id not in taken]
-    return inputs + rest + list(graph.roots)
+        for i in order
+    ]
 
 
 def _gradient_header(graph: Graph) -> tuple[str, str]:

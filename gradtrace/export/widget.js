@@ -36,8 +36,12 @@
   /** The exact decimal digits of a finite a ≥ 0: a = digits / 10^point. */
   function exact(a) {
     var k = 0;
-    while (!Number.isInteger(a * Math.pow(2, k))) k++;
-    var digits = (BigInt(a * Math.pow(2, k)) * BigInt(5) ** BigInt(k)).toString();
+    // Doubling is exact, and stops below 2^53; 2^k itself would overflow for tiny a.
+    while (!Number.isInteger(a)) {
+      a *= 2;
+      k++;
+    }
+    var digits = (BigInt(a) * BigInt(5) ** BigInt(k)).toString();
     return { digits: digits, point: k };
   }
 
@@ -65,7 +69,8 @@
     return sign + whole + (p > 0 ? "." + digits.slice(digits.length - p) : "");
   }
 
-  /** Python's `f"{x:.{p}e}"` for a finite |x| ≥ 1 (gradtrace uses it from 10¹² up). */
+  /** Python's `f"{x:.{p}e}"` for a finite x ≠ 0 (gradtrace uses it from 10¹² up and for
+   * non-zero numbers that fixed decimals would show as zero). */
   function scientific(x, p) {
     var sign = x < 0 ? "-" : "";
     var a = Math.abs(x);
@@ -96,7 +101,10 @@
     if (x !== x) return "nan";
     if (x === Infinity) return "inf";
     if (x === -Infinity) return "-inf";
-    return Math.abs(x) >= 1e12 ? scientific(x, p) : fixed(x, p);
+    if (Math.abs(x) >= 1e12) return scientific(x, p);
+    var text = fixed(x, p);
+    // A non-zero number must never read as zero: below what the decimals show, go scientific.
+    return x !== 0 && !/[1-9]/.test(text) ? scientific(x, p) : text;
   }
 
   /** A number as a reader would type it: `0.2`, `-0.4`, `nan`, `inf` (see parseNumber). */
