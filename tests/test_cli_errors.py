@@ -96,8 +96,8 @@ def test_users_exception_shows_their_traceback_trimmed_to_their_frames(
     assert "TypeError: Value data must be a real number, got str" in err
     assert "runpy" not in err and "gradtrace/cli" not in err and "engine.py" not in err
     assert lines[-1] == (
-        f"gradtrace: error: {src} raised TypeError (traceback above); "
-        "fix the error in your file and run again"
+        f"gradtrace: error: {src} raised TypeError: Value data must be a real number, got str; "
+        "fix the error and run again"
     )
     assert files(tmp_path) == before
 
@@ -116,11 +116,17 @@ def test_no_value_found(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert "no Value found" in line and "module-level variable" in line
 
 
-def test_several_roots_are_listed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_several_roots_export_the_last_made_and_say_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     src = tmp_path / "two.py"
     src.write_text("from gradtrace import Value\na = Value(1.0)\nloss = a * 2\nacc = a + 1\n")
-    line = fails(capsys, tmp_path, "export", src, "--md")
-    assert "2 roots (loss, acc)" in line and "--root NAME" in line and "--all-roots" in line
+    assert main(["export", str(src), "--md"]) == 0
+    _, err = capsys.readouterr()
+    assert "2 values that feed no other (loss and acc); exported acc, the last one made" in err
+    assert "--root NAME" in err and "--all-roots" in err
+    table = (tmp_path / "two.md").read_text()
+    assert "| acc |" in table and "loss" not in table
 
 
 def test_unknown_root_name(capsys: pytest.CaptureFixture[str], good: Path) -> None:

@@ -133,9 +133,14 @@ def test_block_root_option_and_table() -> None:
     ("code", "options", "message", "line"),
     [
         ("x = 1\ny = 1 / 0\n", {}, "ZeroDivisionError: division by zero", 2),
-        ("x = (\n", {}, "SyntaxError", 1),
-        ("x = 1\n", {}, "defines no Value", None),
-        ("from gradtrace import Value\nx = Value(1.0)\n", {"root": "q"}, "no variable 'q'", None),
+        ("x = (\n", {}, "line 1:5: syntax error", 1),
+        ("x = 1\n", {}, "no Value found in the block", None),
+        (
+            "from gradtrace import Value\nx = Value(1.0)\n",
+            {"root": "q"},
+            "no module-level Value called 'q'",
+            None,
+        ),
         (
             "from gradtrace import Value\nx = Value(1.0)\n",
             {"colour": "red"},

@@ -1,29 +1,26 @@
 """`gradtrace export FILE.py`: run the file, find its graph, write the formats asked for.
 
 The order is what makes the command safe: check the command line and the output
-folders, run the user's file, pick the root, run `backward()`, produce every
-output in memory, and only then write them all (`files.write_all`). Any error
-before the last step leaves the disk untouched.
+folders and resolve every output path (so a file that changes the working folder
+cannot redirect them), capture the graph (`gradtrace.capture`: run the file, pick
+the root, name the values, run `backward()`), produce every output in memory,
+and only then write them all (`files.write_all`). Any error before the last step
+leaves the disk untouched.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from gradtrace.capture import CaptureError, capture_file
 from gradtrace.cli import FORMATS
-from gradtrace.cli.common import CommandError
+from gradtrace.cli.common import CommandError, UserCodeError
 from gradtrace.cli.files import check_source, check_writable, plan_outputs, write_all
-from gradtrace.cli.userfile import (
-    find_roots,
-    has_gradients,
-    module_values,
-    name_values,
-    run_file,
-)
-from gradtrace.graph import Graph, trace
+from gradtrace.graph import Graph
 
 __all__ = ["run"]
 
@@ -37,45 +34,39 @@ def run(args: argparse.Namespace) -> int:
     source = check_source(args.file)
     formats, targets = plan_outputs(source, [f for f in FORMATS if getattr(args, f)], args.output)
     check_writable(list(targets.values()))
+    absolute = {f: path.absolute() for f, path in targets.items()}
 
-    values = module_values(run_file(source))
-    if not values:
-        raise CommandError(
-            f"no Value found in {source}; bind your expression to a module-level variable, "
-            "e.g. f = (w * x).tanh()"
+    try:
+        captured = capture_file(
+            source,
+            root=args.root,
+            all_roots=args.all_roots,
+            backward=not args.no_backward,
+            plain_labels=args.plain_labels,
         )
-    roots = _choose_roots(source, values, args)
-    name_values(values, plain=args.plain_labels)
-    if len(roots) == 1 and not args.no_backward and not has_gradients(roots):
-        roots[0].backward()
-    graph = trace(*roots)
+    except CaptureError as error:
+        message = str(error)
+        if args.root is not None and "module-level Value" in message:
+            message = f"--root {args.root}: {message}"
+        if error.user_traceback:
+            raise UserCodeError(message, error.user_traceback) from None
+        raise CommandError(message) from None
+    for note in captured.notes:
+        print(f"gradtrace: note: {note}", file=sys.stderr)
+    if len(captured.candidates) > 1 and args.root is None and not args.all_roots:
+        print(
+            "gradtrace: note: choose the output with --root NAME, or --all-roots", file=sys.stderr
+        )
+    graph = captured.graph
     _check_scopes(graph, args.collapse)
 
     if any(f in _GRAPHVIZ for f in formats):
         _check_size(len(graph), args.max_nodes)
-    contents = {targets[f]: _produce(f, graph, args) for f in formats}
+    contents = {absolute[f]: _produce(f, graph, args) for f in formats}
     write_all(contents)
-    for path in contents:
-        print(path)
+    for f in formats:
+        print(targets[f])
     return 0
-
-
-def _choose_roots(source: Path, values: dict[str, Any], args: argparse.Namespace) -> list[Any]:
-    """The value(s) to export: `--root NAME`, every root, or the only one."""
-    if args.root is not None:
-        if args.root not in values:
-            raise CommandError(
-                f"--root {args.root}: {source} has no module-level Value called {args.root!r}; "
-                f"choose one of {', '.join(values)}"
-            )
-        return [values[args.root]]
-    roots = find_roots(values)
-    if args.all_roots or len(roots) == 1:
-        return list(roots.values())
-    raise CommandError(
-        f"{source} has {len(roots)} roots ({', '.join(roots)}); pick one with --root NAME "
-        "or export them together with --all-roots"
-    )
 
 
 def _check_scopes(graph: Graph, collapse: list[str]) -> None:

@@ -1,15 +1,19 @@
 """Running one ```` ```gradtrace ```` block: execute its Python, draw the graph it built.
 
 This runs inside the build worker (a fresh interpreter, so the figures come
-from the code as it is now). The block's code is executed in a namespace of
-its own; the graph is drawn from `root=NAME` if given, otherwise from every
-`Value` bound to a name that no other named `Value` was computed from.
+from the code as it is now). The block's code goes through `gradtrace.capture`,
+the same path as `gradtrace export`: it runs as `__main__` in a namespace of its
+own; the graph is drawn from `root=NAME` if given, otherwise from the value no
+other was computed from (the last one made, when there are several), values are
+named after the code's variables, and `backward()` runs unless the block already
+computed gradients.
 
 A block's options (on the fence line, `key=value`):
 
 | option | default | meaning |
 |---|---|---|
 | `root` | auto | the variable(s) to draw, comma-separated |
+| `all_roots` | `false` | draw every value no other was computed from |
 | `table` | `false` | add the forward/backward trace table |
 | `widget` | `false` | add the live demo (sliders for the inputs) |
 | `grad` | `true` | show gradients (runs `backward()` if the block did not) |
@@ -21,9 +25,7 @@ A block's options (on the fence line, `key=value`):
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import traceback
 from typing import Any
 
 from gradtrace.mkdocs.artefacts import Part, figure_files, import_optional
@@ -33,6 +35,7 @@ __all__ = ["OPTIONS", "FenceError", "run_block"]
 #: Every option a block accepts, with its default.
 OPTIONS: dict[str, str] = {
     "root": "",
+    "all_roots": "false",
     "table": "false",
     "widget": "false",
     "grad": "true",
@@ -43,7 +46,6 @@ OPTIONS: dict[str, str] = {
 }
 
 _FILENAME = "<gradtrace block>"
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 class FenceError(Exception):
@@ -57,6 +59,9 @@ class FenceError(Exception):
 def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, Any]:
     """Execute a block and return its output parts and the files they refer to.
 
+    The block goes through `gradtrace.capture`, exactly as `gradtrace export` runs
+    a file: the same output, the same names, the same backward rule.
+
     Returns:
         `{"parts": [...], "files": {path: text}}` as described in
         `gradtrace.mkdocs.artefacts`.
@@ -65,37 +70,42 @@ def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, A
         FenceError: Bad options, an exception in the code, or nothing to draw.
     """
     opts = _check_options(options, precision)
-    namespace: dict[str, Any] = {"__name__": "__gradtrace_block__"}
+    from gradtrace.capture import CaptureError, capture_code
+
     try:
-        compiled = compile(code, _FILENAME, "exec")
-        exec(compiled, namespace)
-    except SyntaxError as error:
-        raise FenceError(f"SyntaxError: {error.msg}", error.lineno) from None
-    except Exception as error:
-        raise FenceError(f"{type(error).__name__}: {error}", _block_line(error)) from None
-    roots = _roots(namespace, opts["root"])
-    _name_values(namespace)
-    if opts["grad"] and len(roots) == 1 and _is_gradtrace(roots[0]) and roots[0].grad == 0:
-        roots[0].backward()
-
-    from gradtrace.graph import trace
-
-    graph = trace(*roots)
+        captured = capture_code(
+            code,
+            filename=_FILENAME,
+            root=opts["root"] or None,
+            all_roots=opts["all_roots"],
+            backward=opts["grad"],
+            stdin=False,
+        )
+    except CaptureError as error:
+        message = error.exception or str(error).replace(f"{_FILENAME}:", "line ", 1)
+        message = message.replace(_FILENAME, "the block")
+        raise FenceError(message, error.line) from None
+    graph = captured.graph
     dot_options: dict[str, Any] = {
         "precision": opts["precision"],
         "show_grad": opts["grad"],
         "rankdir": opts["rankdir"],
     }
     if opts["collapse"]:
+        scopes = {name for node in graph for name in node.scope}
+        for name in opts["collapse"]:
+            if name not in scopes:
+                known = ", ".join(sorted(scopes)) or "none"
+                raise FenceError(
+                    f"collapse={name!r}: the graph has no such scope (its scopes: {known})"
+                )
         dot_options["collapse"] = tuple(opts["collapse"])
     digest = hashlib.sha256(code.encode() + repr(sorted(options.items())).encode()).hexdigest()
     try:
         files, figure = figure_files(f"block-{digest[:12]}", graph, dot_options)
     except Exception as error:
         raise FenceError(f"cannot draw the graph: {type(error).__name__}: {error}") from None
-    figure["figure"]["alt"] = "Computational graph of " + ", ".join(
-        _name_of(namespace, r) for r in roots
-    )
+    figure["figure"]["alt"] = "Computational graph of " + ", ".join(captured.roots)
     figure["figure"]["caption"] = opts["caption"]
     parts: list[Part] = [figure]
     if opts["table"]:
@@ -113,7 +123,7 @@ def _check_options(options: dict[str, str], precision: int) -> dict[str, Any]:
         raise FenceError(f"unknown option {unknown[0]!r}; the options are {', '.join(OPTIONS)}")
     merged = {**OPTIONS, **options}
     opts: dict[str, Any] = {}
-    for key in ("table", "widget", "grad"):
+    for key in ("table", "widget", "grad", "all_roots"):
         opts[key] = _boolean(key, merged[key])
     rankdir = merged["rankdir"].upper()
     if rankdir not in ("LR", "TB", "RL", "BT"):
@@ -143,75 +153,3 @@ def _boolean(key: str, text: str) -> bool:
     if lowered in ("false", "no", "0", "off"):
         return False
     raise FenceError(f"{key}={text!r} must be true or false")
-
-
-def _is_value(x: object) -> bool:
-    return all(hasattr(x, name) for name in ("data", "grad", "_prev")) and not isinstance(x, type)
-
-
-def _is_gradtrace(x: object) -> bool:
-    from gradtrace.engine import Value
-
-    return isinstance(x, Value)
-
-
-def _named_values(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(name, v) for name, v in namespace.items() if not name.startswith("_") and _is_value(v)]
-
-
-def _roots(namespace: dict[str, Any], wanted: list[str]) -> list[Any]:
-    if wanted:
-        roots = []
-        for name in wanted:
-            if name not in namespace:
-                raise FenceError(f"root={name!r}: the block defines no variable {name!r}")
-            if not _is_value(namespace[name]):
-                raise FenceError(
-                    f"root={name!r} is a {type(namespace[name]).__name__}, not a Value"
-                )
-            roots.append(namespace[name])
-        return roots
-    named = _named_values(namespace)
-    if not named:
-        raise FenceError("the block defines no Value to draw; assign one to a variable")
-    inside: set[int] = set()
-    for _, value in named:
-        stack = list(value._prev)
-        while stack:
-            node = stack.pop()
-            if id(node) not in inside:
-                inside.add(id(node))
-                stack.extend(node._prev)
-    roots = []
-    for _, value in named:
-        if id(value) not in inside and all(value is not r for r in roots):
-            roots.append(value)
-    return roots
-
-
-def _name_values(namespace: dict[str, Any]) -> None:
-    """Label unlabelled Values after their variables (`w1` → `w₁`)."""
-    for name, value in _named_values(namespace):
-        if hasattr(value, "label") and not value.label:
-            with contextlib.suppress(AttributeError):  # a Value class with a read-only label
-                value.label = _pretty(name)
-
-
-def _pretty(name: str) -> str:
-    stem = name.rstrip("0123456789")
-    return stem + name[len(stem) :].translate(_SUBSCRIPTS) if stem else name
-
-
-def _name_of(namespace: dict[str, Any], value: Any) -> str:
-    for name, v in namespace.items():
-        if v is value:
-            return name
-    return "the block"
-
-
-def _block_line(error: BaseException) -> int | None:
-    line = None
-    for frame, lineno in traceback.walk_tb(error.__traceback__):
-        if frame.f_code.co_filename == _FILENAME:
-            line = lineno
-    return line
