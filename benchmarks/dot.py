@@ -131,7 +131,7 @@ def _dot_times(source: bytes) -> tuple[float, float]:
 def layout(runs: int) -> None:
     version = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip()
     print(f"\n## Graphviz layout: `dot -Tsvg` ({version}), median of {runs} runs")
-    print("Default look vs `fast_layout=True` (nslimit=1, mclimit=0.1), run alternately.")
+    print("Default look vs `fast_layout=True` (nslimit=1), run alternately.")
     print("CPU = dot's user+system time, robust to other processes sharing the machine.\n")
     print("| values | default: CPU | default: wall | fast: CPU | fast: wall | CPU ratio |")
     print("|---:|---:|---:|---:|---:|---:|")

@@ -17,10 +17,11 @@ both.)
 as the same float, without a trailing `.0`: `0.5`, `1`, `−1` (a true minus sign in
 Unicode, `-1` in LaTeX).
 
-**Names (`node_name`, `reference_name`).** A labelled node is written with its label. A
+**Names (`Naming`, `reference_name`).** A labelled node is written with its label. A
 label of the form `"G = σ(z)"` names the node `G` when other expressions refer to it. An
-unlabelled node gets a generated name `v₃` (`v` and its id), the same number as its SVG
-id `v3`; a constant is written as its number.
+unlabelled node that needs a name gets a generated one, `v₃` (`v` and its id), the same
+number as its SVG id `v3`; a constant is written as its number. `Naming` is the one
+rule, shared by every exporter and the live demo, for which nodes are named.
 
 **Expressions (`expression`, `Naming`).** The trace table's Expression column: a node's
 operation written in terms of the named nodes it reads, with small unlabelled
@@ -52,7 +53,6 @@ __all__ = [
     "format_constant",
     "format_number",
     "latex_label",
-    "node_name",
     "op_symbol",
     "plain_text",
     "reference_name",
@@ -232,15 +232,6 @@ def reference_name(label: str) -> str:
     """The name other expressions use for a labelled node: `"G = σ(z)"` → `"G"`."""
     name, sep, _ = label.partition(" = ")
     return name if sep and name else label
-
-
-def node_name(node: Node) -> str:
-    """The full name of a node: its label, its number for a constant, else `v` + id (`v₃`)."""
-    if node.label:
-        return node.label
-    if node.op == "const":
-        return format_constant(node.data)
-    return generated_name(node.id)
 
 
 def generated_name(node_id: int) -> str:

@@ -254,7 +254,8 @@ def test_fast_layout_for_large_graphs_only() -> None:
     from gradtrace.export.dot import FAST_LAYOUT_FROM
 
     assert "nslimit" not in to_dot(figure1())
-    assert "nslimit=1, mclimit=0.1" in to_dot(figure1(), fast_layout=True)
+    assert "nslimit=1" in to_dot(figure1(), fast_layout=True)
+    assert "mclimit=0.01" in to_dot(figure1())  # few crossing passes: the order of the code
     x = Value(1.0, "x")
     y = x
     while len(trace(y)) <= FAST_LAYOUT_FROM:

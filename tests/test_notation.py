@@ -9,11 +9,11 @@ import pytest
 from gradtrace import Value, trace
 from gradtrace.graph import Graph
 from gradtrace.notation import (
+    Naming,
     expression,
     format_constant,
     format_number,
     latex_label,
-    node_name,
     op_symbol,
     reference_name,
     superscript,
@@ -164,10 +164,10 @@ def test_leaves_and_generated_names() -> None:
     assert expression(graph, 0) == "parameter"
     assert expression(graph, 1) == "input"
     assert expression(graph, 2) == "a × v₁"
-    assert node_name(graph[1]) == "v₁"
+    assert Naming(graph).title(1) == "v₁"
     c = trace(a * 2)
     assert expression(c, 1) == "constant"
-    assert node_name(c[1]) == "2"
+    assert Naming(c).name(1) == "2"
 
 
 class Fake:

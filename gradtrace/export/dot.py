@@ -31,6 +31,7 @@ value whose graph id is `i`:
 - `pair{i}`: an empty, invisible cluster that keeps value `i` and its
   gradient side by side (not written with `fast_layout`).
 - `cluster{k}`: the k-th scope cluster, in order of first appearance.
+- `row{b}`: the b-th row of a wrapped figure (an invisible cluster; see `wrap`).
 - `graph`: the whole drawing.
 
 `id_prefix` is put in front of every id, so several figures can share a page.
@@ -43,6 +44,7 @@ written in HTML-like labels with XML escaping, so any text is safe.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +71,10 @@ FAST_LAYOUT_FROM = 300
 
 #: An unlabelled value shows its expression when it is at most this long.
 _SHORT_EXPRESSION = 14
+
+#: A figure is wrapped into rows when its longest path holds more operations than this
+#: (see `to_dot`'s `wrap`).
+WRAP_FROM = 16
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ def to_dot(
     font: str = FONT,
     title: str = "",
     fast_layout: bool | None = None,
+    wrap: int | None = None,
 ) -> str:
     """Graphviz DOT source of a graph, in Figure 1's style.
 
@@ -176,6 +183,14 @@ def to_dot(
             (`nslimit=1, mclimit=0.1`: about half the layout time, see
             benchmarks/RESULTS.md). By default on for graphs of more than
             `FAST_LAYOUT_FROM` values, where layout time starts to hurt.
+        wrap: Lay a long graph out in rows of this many operations, like lines
+            of text (each row starts again at the left; the edges that carry on
+            into the next row run back to its start). By default a graph whose
+            longest path holds more than `WRAP_FROM` operations is wrapped into
+            rows of at least 8 operations, as many as give the figure about the
+            shape of a portrait page (a 200-operation chain: 20 rows of 10), so
+            it fits a page instead of a strip tens of thousands of points long.
+            `0` never wraps.
 
     Returns:
         The DOT text, byte-identical for the same graph and options.
@@ -192,8 +207,13 @@ def to_dot(
     if isinstance(collapse, str):  # collapse="σ" means one scope, not its letters
         collapse = (collapse,)
     fast = len(graph) > FAST_LAYOUT_FROM if fast_layout is None else fast_layout
+    if wrap is not None and (isinstance(wrap, bool) or not isinstance(wrap, int) or wrap < 0):
+        raise GradtraceError(
+            f"wrap must be a whole number of operations per row (0: never), got {wrap!r}"
+        )
     with paused_gc():
         writer = _DotWriter(graph, colours, precision, show_grad, tuple(collapse), id_prefix)
+        writer.bands = _bands(graph, wrap)
         return writer.write(rankdir=rankdir, font=font, title=title, fast=fast)
 
 
@@ -258,6 +278,7 @@ class _DotWriter:
         self.sideways = True  # set by write(): values flow left/right rather than up/down
         self.named: tuple[bool, ...] = ()
         self.short = self.short_expressions()
+        self.bands: list[int] = []  # the row of each node when wrapped, set by to_dot
 
     def write(self, *, rankdir: str, font: str, title: str, fast: bool) -> str:
         self.fast = fast
@@ -268,8 +289,11 @@ class _DotWriter:
             f'  graph [id="{q}graph", rankdir={rankdir}, '
             f"bgcolor={_quote(t.background)}, fontname={_quote(font)}, "
             f"fontcolor={_quote(t.text)}, fontsize=16, "
-            'nodesep=0.22, ranksep=0.32, pad=0.25, newrank=true, outputorder="edgesfirst"'
-            + (", nslimit=1, mclimit=0.1" if fast else "")
+            'nodesep=0.22, ranksep=0.32, pad=0.25, newrank=true, outputorder="edgesfirst", '
+            # Few crossing-minimisation passes keep the order nodes are written in, which is
+            # the order the code made them: z₁ above z₂, neuron 0 above neuron 1.
+            "mclimit=0.01"
+            + (", nslimit=1" if fast else "")
             + (f", labelloc=t, label=<{html(title)}>" if title else "")
             + "];",
             f"  node [fontname={_quote(font)}, fontsize=14, fontcolor={_quote(t.text)}, "
@@ -279,11 +303,19 @@ class _DotWriter:
         self.lines = head
         # Nodes, grouped by cluster path.
         tree = _ClusterTree()
+        rows = self.bands
         for node in self.graph.nodes:
             items = self.node_items(node)
             if items:
-                tree.add(self.cluster_path(node), items)
+                path = self.cluster_path(node)
+                tree.add(((_ROW, rows[node.id]), *path) if rows else path, items)
         tree.emit(self.lines, self, "  ")
+        if rows:
+            # Rows top to bottom in order: an invisible node whose edges to an invisible
+            # anchor in each row must keep their order (`ordering=out`).
+            self.lines.append(f'  rows [id="{q}rows", {self.attrs.anchor}, ordering=out];')
+            for b in range(max(rows) + 1):
+                self.lines.append(f"  rows -> row{b} [style=invis];")
         for node in self.graph.nodes:
             self.edges(node)
         self.lines.append("}")
@@ -386,8 +418,11 @@ class _DotWriter:
             sources = self.group_inputs(i)
         else:
             sources = ()
+        bands = self.bands
         for k, child in enumerate(sources):
-            out.append(f'  v{child} -> op{i} [id="{q}e{i}_{k}"];')
+            # An edge into a later row does not pull its row to the right (see `_bands`).
+            loose = ", constraint=false" if bands and bands[child] != bands[i] else ""
+            out.append(f'  v{child} -> op{i} [id="{q}e{i}_{k}"{loose}];')
         op = first if first is not None else i
         out.append(f'  op{op} -> v{i} [id="{q}e{i}"];')
 
@@ -432,6 +467,7 @@ class _Attributes:
         )
         self.grad_edge = f"dir=none, style=dashed, color={_quote(t.grad_line)}"
         self.pair = 'label="", style=invis, margin=0'
+        self.anchor = 'label="", style=invis, width=0, height=0, margin=0'
 
 
 class _ClusterTree:
@@ -453,7 +489,16 @@ class _ClusterTree:
         counter = counter if counter is not None else [0]
         lines.extend(indent + item for item in self.items)
         t, q = writer.theme, writer.q
-        for (name, _), child in self.children.items():
+        for (name, number), child in self.children.items():
+            if name is _ROW:
+                lines.append(f"{indent}subgraph cluster_row{number} {{")
+                lines.append(f'{indent}  graph [id="{q}row{number}", label="", style=invis];')
+                lines.append(
+                    f'{indent}  row{number} [id="{q}anchor{number}", {writer.attrs.anchor}];'
+                )
+                child.emit(lines, writer, indent + "  ", counter)
+                lines.append(f"{indent}}}")
+                continue
             k = counter[0]
             counter[0] += 1
             lines.append(f"{indent}subgraph cluster{k} {{")
@@ -466,6 +511,9 @@ class _ClusterTree:
             child.emit(lines, writer, indent + "  ", counter)
             lines.append(f"{indent}}}")
 
+
+#: The cluster name of a row of a wrapped figure (a sentinel no scope name can equal).
+_ROW: Any = object()
 
 # A scope instance path: (name, representative node id) per nesting level.
 _Instance = tuple[tuple[str, int], ...]
@@ -500,6 +548,39 @@ def _scope_instances(graph: Graph) -> list[_Instance]:
             if len(node.scope) > d:
                 keys[node.id].append((node.scope[d], _find(parent, node.id)))
     return [tuple(k) for k in keys]
+
+
+def _bands(graph: Graph, wrap: int | None) -> list[int]:
+    """The row of each node in a wrapped figure (empty: not wrapped).
+
+    An operation's column is the number of operations on the longest path to it;
+    a row holds `wrap` columns. A leaf goes in the row of its first user, next to
+    it. Edges between rows are written with `constraint=false`, so they do not
+    push a row's nodes to the right of the previous row's: every row starts again
+    at the left, and the rows stack like lines of text.
+    """
+    nodes = graph.nodes
+    column = [0] * len(nodes)
+    for node in nodes:
+        if node.children:
+            column[node.id] = 1 + max(
+                (column[c] for c in node.children if nodes[c].children), default=0
+            )
+    longest = max(column, default=0)
+    if wrap is None:
+        # A column (an operation and its value) is about 1.7 times as wide as a row is tall
+        # (measured on long chains); n rows of k columns are as tall as a portrait page
+        # (√2 : 1) is for k ≈ √(longest / 2.4).
+        wrap = max(8, math.ceil(math.sqrt(longest / 2.4))) if longest > WRAP_FROM else 0
+    size = wrap
+    if not size or longest <= size:
+        return []
+    band = [(c - 1) // size if c else 0 for c in column]
+    for node in nodes:
+        if not node.children:
+            users = graph.parents(node.id)
+            band[node.id] = min((band[p] for p in users), default=0)
+    return band
 
 
 def _find(parent: list[int], a: int) -> int:

@@ -52,10 +52,9 @@ from gradtrace.export.render import DEFAULT_MAX_NODES, to_svg
 from gradtrace.export.table import table_rows
 from gradtrace.graph import Graph, Node, as_graph
 from gradtrace.notation import (
-    expression,
+    Naming,
     format_number,
     generated_name,
-    node_name,
     op_symbol,
     reference_name,
 )
@@ -142,8 +141,9 @@ def to_html(
         raise WidgetError(f"precision must be a whole number from 0 to 17, got {precision!r}")
     controls = _controls(graph, inputs, ranges or {})
     graph_dict = graph_to_dict(graph)
+    naming = Naming(graph)
     root = graph.roots[0] if graph.roots else len(graph) - 1
-    root_name = node_name(graph[root]) if len(graph) else "f"
+    root_name = naming.title(root) if len(graph) else "f"
     heading = title if title is not None else f"Live demo: {root_name}"
     key = json.dumps([graph_dict, controls, precision, all_nodes, heading], ensure_ascii=False)
     prefix = widget_id or "gt" + hashlib.sha256(key.encode()).hexdigest()[:8]
@@ -155,7 +155,7 @@ def to_html(
         "graph": graph_dict,
         "precision": precision,
         "svg": svg_ids,
-        "names": [_display_name(graph, n) for n in graph],
+        "names": [naming.name(n.id) for n in graph],
         "ops": [op_symbol(n.op) if n.children else "" for n in graph],
         "constants": [n.role == "constant" for n in graph],
         "text": TEXT,
@@ -223,7 +223,7 @@ def _controls(
         out.append(
             {
                 "id": node.id,
-                "name": node_name(node),
+                "name": _leaf_name(node),
                 "min": low,
                 "max": high,
                 "step": step,
@@ -266,16 +266,16 @@ def _range(node: Node, given: Range | None) -> tuple[float, float, float]:
     if given is not None:
         if not isinstance(given, tuple | list) or len(given) not in (2, 3):
             raise WidgetError(
-                f"range of {node_name(node)!r} must be (low, high) or (low, high, step)"
+                f"range of {_leaf_name(node)!r} must be (low, high) or (low, high, step)"
             )
         low, high = float(given[0]), float(given[1])
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise WidgetError(
-                f"range of {node_name(node)!r} must have finite low < high, got {tuple(given)!r}"
+                f"range of {_leaf_name(node)!r} must have finite low < high, got {tuple(given)!r}"
             )
         step = float(given[2]) if len(given) == 3 else _nice((high - low) / 200)
         if not (math.isfinite(step) and step > 0):
-            raise WidgetError(f"range step of {node_name(node)!r} must be positive, got {step!r}")
+            raise WidgetError(f"range step of {_leaf_name(node)!r} must be positive, got {step!r}")
         return low, high, step
     x = node.data if math.isfinite(node.data) else 0.0
     half = _nice(max(1.0, 2 * abs(x)))
@@ -454,19 +454,9 @@ def _table_html(graph: Graph, precision: int, all_nodes: bool, root_name: str) -
     return "\n".join(out)
 
 
-#: An unlabelled value is called by its expression when it is at most this long (as in
-#: the figure, which writes it in the value's box), else by its generated name `v₇`.
-_SHORT = 14
-
-
-def _display_name(graph: Graph, node: Node) -> str:
-    """How the status line calls a node: as the figure and the table write it."""
-    if node.label:
-        return reference_name(node.label)
-    if node.children:
-        short = expression(graph, node.id)
-        return short if len(short) <= _SHORT else generated_name(node.id)
-    return node_name(node)
+def _leaf_name(node: Node) -> str:
+    """A leaf's name, as `Naming` gives it (its label, or `v₃`)."""
+    return node.label or generated_name(node.id)
 
 
 # -- escaping ---------------------------------------------------------------------------
