@@ -1,7 +1,7 @@
 """Training a classifier by gradient descent, as in the original write-up.
 
-Each iteration runs the whole batch forward (`model(x)`, `softmax`,
-`cross_entropy_loss`), zeroes the gradients, calls `loss.backward()` and moves
+Each iteration runs the whole batch forward (`model(x)` and
+`cross_entropy_loss` of its logits), zeroes the gradients, calls `loss.backward()` and moves
 every parameter a step against its gradient: `p.data -= lr * p.grad`.
 """
 
@@ -15,7 +15,7 @@ from numbers import Real
 from gradtrace.engine import Value
 from gradtrace.errors import GradtraceError
 from gradtrace.graph import paused_gc
-from gradtrace.nn import DataError, Module, Row, _is_index, cross_entropy_loss, softmax
+from gradtrace.nn import DataError, Module, Row, _is_index, cross_entropy_loss
 
 __all__ = [
     "History",
@@ -79,8 +79,8 @@ def train(
 ) -> History:
     """Train `model` on `(x, y)` with full-batch gradient descent (SPEC §3).
 
-    Every iteration: `probs = softmax(model(x))`, `loss = cross_entropy_loss(probs,
-    y)`, `model.zero_grad()`, `loss.backward()`, then `p.data -= lr * p.grad` for
+    Every iteration: `y_hat = model(x)`, `loss = cross_entropy_loss(y_hat, y)`,
+    `model.zero_grad()`, `loss.backward()`, then `p.data -= lr * p.grad` for
     every parameter. The model is changed in place.
 
     Args:
@@ -124,7 +124,7 @@ def train(
     with paused_gc():
         for iteration in range(1, epochs + 1):
             logits = model(xs)
-            loss = cross_entropy_loss(softmax(logits), labels)
+            loss = cross_entropy_loss(logits, labels)
             if not math.isfinite(loss.data):
                 raise TrainingDivergedError(
                     f"the loss became {loss.data} at iteration {iteration} of {epochs}; "
