@@ -16,6 +16,7 @@ from gradtrace.engine import Value
 from gradtrace.errors import GradtraceError
 from gradtrace.graph import paused_gc
 from gradtrace.nn import DataError, Module, Row, _is_index, cross_entropy_loss
+from gradtrace.notation import format_number
 
 __all__ = [
     "History",
@@ -23,6 +24,7 @@ __all__ = [
     "TrainingError",
     "accuracy",
     "predict",
+    "results_table",
     "train",
 ]
 
@@ -140,6 +142,68 @@ def train(
             if callback is not None:
                 callback(iteration, loss.data, acc)
     return history
+
+
+def results_table(history: History, x: Sequence[Sequence[float]], y: Sequence[int]) -> str:
+    """SPEC §3's results table of a run, as Markdown: the one the CLI prints and the docs show.
+
+    One rule for every caller:
+
+    - Final Accuracy in whole percent, as the original writes it (99%), but
+      never rounded to 100% while a sample is still wrong (99.9%), nor to 0%
+      while one is right;
+    - Final Loss with 2 decimals (0.13), but a loss that is not 0 never reads
+      0.00: it gets 2 significant digits instead (0.0042);
+    - Number of Classes is `max(y) + 1`: labels are class indices 0, 1, 2, …,
+      so that is how many outputs the model needs, even if a class has no
+      sample in `y`.
+
+    Args:
+        history: What `train` returned.
+        x: The inputs it trained on (for the data set's size and dimensions).
+        y: The labels it trained on.
+
+    Example:
+        >>> history = History(loss=[1.3, 0.13204], accuracy=[0.25, 0.99])
+        >>> print(results_table(history, [[0.0, 1.0], [1.0, 0.0]], [0, 3]))
+        | Metric | Value |
+        |---|---|
+        | Final Accuracy | 99% |
+        | Final Loss | 0.13 |
+        | Training Iterations | 2 |
+        | Number of Classes | 4 |
+        | Dataset Size | 2 samples |
+        | Input Dimensions | 2D |
+    """
+    rows = [
+        ("Final Accuracy", _percent(history.final_accuracy)),
+        ("Final Loss", _two_decimals(history.final_loss)),
+        ("Training Iterations", str(history.iterations)),
+        ("Number of Classes", str(int(max(y)) + 1)),
+        ("Dataset Size", f"{len(x)} samples"),
+        ("Input Dimensions", f"{len(x[0])}D"),
+    ]
+    return "\n".join(
+        ["| Metric | Value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
+    )
+
+
+def _percent(fraction: float) -> str:
+    """A fraction in whole percent; more decimals where rounding would reach 0% or 100%."""
+    decimals = 0
+    text = format_number(100 * fraction, decimals)
+    while decimals < 12 and 0 < fraction < 1 and float(text) in (0.0, 100.0):
+        decimals += 1
+        text = format_number(100 * fraction, decimals)
+    return f"{text}%"
+
+
+def _two_decimals(x: float) -> str:
+    """`x` with 2 decimals, or 2 significant digits where that would read as zero."""
+    text = format_number(x, 2)
+    if x != 0 and text.lstrip("-") == "0.00":
+        text = f"{x:.2g}"
+    return text
 
 
 def predict(model: Module, x: Sequence[Sequence[float]]) -> list[int]:

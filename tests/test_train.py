@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import random
+import re
+from pathlib import Path
 
 import pytest
+from spec_tables import TRAINING_RESULTS
 
 from gradtrace import Value
 from gradtrace.data import four_blobs, moons
@@ -17,6 +20,7 @@ from gradtrace.train import (
     TrainingError,
     accuracy,
     predict,
+    results_table,
     train,
 )
 
@@ -41,6 +45,50 @@ def test_headline_reproduces_spec_results(
     # SPEC's table prints them as 99% and 0.13.
     assert f"{history.final_accuracy:.0%}" == "99%"
     assert f"{history.final_loss:.2f}" == "0.13"
+
+
+def test_results_table_is_spec_section_3s_table(
+    headline: tuple[History, LinearLayer, list[tuple[int, float, float]]],
+) -> None:
+    history, _, _ = headline
+    x, y = four_blobs()
+    assert results_table(history, x, y) == TRAINING_RESULTS
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "shown"),
+    [
+        (0.99, "99%"),
+        (0.994, "99%"),
+        (0.996, "99.6%"),
+        (0.999, "99.9%"),
+        (0.9995, "99.95%"),
+        (1.0, "100%"),
+        (0.0, "0%"),
+        (0.004, "0.4%"),
+        (0.25, "25%"),
+    ],
+)
+def test_results_table_never_rounds_accuracy_to_all_or_nothing(accuracy: float, shown: str) -> None:
+    line = results_table(History(loss=[0.5], accuracy=[accuracy]), [[0.0]], [0]).splitlines()[2]
+    assert line == f"| Final Accuracy | {shown} |"
+
+
+@pytest.mark.parametrize(
+    ("loss", "shown"),
+    [(0.13204, "0.13"), (1.386, "1.39"), (0.0042, "0.0042"), (4.2e-05, "4.2e-05"), (0.0, "0.00")],
+)
+def test_results_table_never_shows_a_loss_as_zero(loss: float, shown: str) -> None:
+    line = results_table(History(loss=[loss], accuracy=[0.5]), [[0.0]], [0]).splitlines()[3]
+    assert line == f"| Final Loss | {shown} |"
+
+
+def test_results_table_counts_classes_as_label_indices() -> None:
+    # Labels 0 and 3: a model for this data needs 4 outputs, though classes 1 and 2 have no sample.
+    x = [[0.0, 1.0, 2.0], [1.0, 0.0, 2.0]]
+    text = results_table(History(loss=[0.5], accuracy=[0.5]), x, [0, 3])
+    assert "| Number of Classes | 4 |" in text
+    assert "| Dataset Size | 2 samples |" in text and "| Input Dimensions | 3D |" in text
 
 
 def test_history_and_callback_follow_every_iteration(
@@ -207,3 +255,18 @@ def test_numpy_arrays_train_like_lists() -> None:
     assert from_arrays.loss == from_lists.loss
     model = LinearLayer(2, 4)
     assert accuracy(model(x), np.array(y)) == accuracy(model(x), y)
+
+
+@pytest.mark.slow  # two 500-iteration runs, one of them without train()'s paused collector
+def test_the_training_page_code_prints_spec_section_3s_numbers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/training.md's code blocks, run as a reader would paste them."""
+    page = (Path(__file__).parent.parent / "docs" / "training.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```$", page, flags=re.S | re.M)
+    assert len(blocks) == 2
+    outputs = []
+    for code in blocks:
+        exec(compile(code, "docs/training.md", "exec"), {"__name__": "__main__"})
+        outputs.append(capsys.readouterr().out)
+    assert outputs == ["0.13\n", TRAINING_RESULTS + "\n"]
