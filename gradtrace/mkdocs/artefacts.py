@@ -24,6 +24,8 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from gradtrace.errors import GradtraceError
+
 __all__ = ["BUILDERS", "Part", "build", "figure_files", "figure_part", "import_optional"]
 
 Part = dict[str, Any]
@@ -32,7 +34,7 @@ Result = dict[str, Any]
 ASSETS = "assets/gradtrace"
 
 
-class MissingModuleError(Exception):
+class MissingModuleError(GradtraceError):
     """A gradtrace module the site needs is not importable."""
 
 
