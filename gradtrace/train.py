@@ -121,8 +121,8 @@ def train(
     history = History(lr=float(lr))
     # Each iteration's graph has no reference cycles and is freed by reference counting
     # as soon as the next one replaces it; with the cyclic collector running, the
-    # thousands of new values per iteration set off collections that cost a third of
-    # the training time and find nothing.
+    # thousands of new values per iteration set off collections that find nothing and
+    # cost about a third of the training time (benchmarks/RESULTS.md).
     with paused_gc():
         for iteration in range(1, epochs + 1):
             logits = model(xs)
