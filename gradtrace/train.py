@@ -8,7 +8,7 @@ every parameter a step against its gradient: `p.data -= lr * p.grad`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass, field
 from numbers import Real
 
@@ -221,7 +221,7 @@ def accuracy(outputs: Sequence[Sequence[Value]], y: Sequence[int]) -> float:
         raise DataError(f"accuracy got {len(outputs)} rows but {len(y)} labels")
     if len(y) == 0:
         raise DataError("accuracy needs at least one sample")
-    hits = sum(_argmax(row) == label for row, label in zip(outputs, y, strict=True))
+    hits = sum(1 for row, label in zip(outputs, y, strict=True) if _argmax(row) == label)
     return hits / len(y)
 
 
@@ -239,6 +239,12 @@ def _check_data(x: Sequence[Sequence[float]], y: Sequence[int], lr: float, epoch
         raise DataError("train needs at least one sample; x is empty")
     if len(x) != len(y):
         raise DataError(f"x has {len(x)} samples but y has {len(y)} labels; give one label per row")
+    for n, row in enumerate(x):
+        if not isinstance(row, Sized):
+            raise DataError(
+                f"row {n} of x is {row!r}, not a row of numbers; x needs one row per sample "
+                "(a 1-D array of n numbers is x.reshape(-1, 1))"
+            )
     width = len(x[0])
     for n, row in enumerate(x):
         if len(row) != width:
@@ -251,7 +257,11 @@ def _check_data(x: Sequence[Sequence[float]], y: Sequence[int], lr: float, epoch
                 raise DataError(f"row {n} of x holds {v}; inputs must be finite numbers")
     for n, label in enumerate(y):
         if not _is_index(label):
-            raise DataError(f"label {label!r} of sample {n} is not a class index (0, 1, 2, ...)")
+            whole = isinstance(label, Real) and float(label).is_integer() and float(label) >= 0
+            hint = "; labels must be integers (for an array: y.astype(int))" if whole else ""
+            raise DataError(
+                f"label {label!r} of sample {n} is not a class index (0, 1, 2, ...){hint}"
+            )
     if not _is_positive(lr):
         raise TrainingError(f"lr must be a positive finite number, got {lr!r}")
     if not _is_index(epochs):
