@@ -255,7 +255,8 @@ def _check_data(x: Sequence[Sequence[float]], y: Sequence[int], lr: float, epoch
                 raise DataError(f"row {n} of x holds something that is not a number: {v!r}")
             if not math.isfinite(float(v)):
                 raise DataError(f"row {n} of x holds {v}; inputs must be finite numbers")
-    for n, label in enumerate(y):
+    labels: Sequence[object] = y  # checked, whatever the caller's types say
+    for n, label in enumerate(labels):
         if not _is_index(label):
             whole = isinstance(label, Real) and float(label).is_integer() and float(label) >= 0
             hint = "; labels must be integers (for an array: y.astype(int))" if whole else ""
