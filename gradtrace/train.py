@@ -152,8 +152,9 @@ def results_table(history: History, x: Sequence[Sequence[float]], y: Sequence[in
     - Final Accuracy in whole percent, as the original writes it (99%), but
       never rounded to 100% while a sample is still wrong (99.9%), nor to 0%
       while one is right;
-    - Final Loss with 2 decimals (0.13), but a loss that is not 0 never reads
-      0.00: it gets 2 significant digits instead (0.0042);
+    - Final Loss with 2 decimals (0.13), written by `format_number` like every
+      number gradtrace prints, so a loss that is not 0 never reads 0.00
+      (4.20e-03);
     - Number of Classes is `max(y) + 1`: labels are class indices 0, 1, 2, …,
       so that is how many outputs the model needs, even if a class has no
       sample in `y`.
@@ -177,7 +178,7 @@ def results_table(history: History, x: Sequence[Sequence[float]], y: Sequence[in
     """
     rows = [
         ("Final Accuracy", _percent(history.final_accuracy)),
-        ("Final Loss", _two_decimals(history.final_loss)),
+        ("Final Loss", format_number(history.final_loss, 2)),
         ("Training Iterations", str(history.iterations)),
         ("Number of Classes", str(int(max(y)) + 1)),
         ("Dataset Size", f"{len(x)} samples"),
@@ -190,20 +191,11 @@ def results_table(history: History, x: Sequence[Sequence[float]], y: Sequence[in
 
 def _percent(fraction: float) -> str:
     """A fraction in whole percent; more decimals where rounding would reach 0% or 100%."""
+    percent = 100 * fraction
     decimals = 0
-    text = format_number(100 * fraction, decimals)
-    while decimals < 12 and 0 < fraction < 1 and float(text) in (0.0, 100.0):
+    while decimals < 12 and 0 < fraction < 1 and float(f"{percent:.{decimals}f}") in (0, 100):
         decimals += 1
-        text = format_number(100 * fraction, decimals)
-    return f"{text}%"
-
-
-def _two_decimals(x: float) -> str:
-    """`x` with 2 decimals, or 2 significant digits where that would read as zero."""
-    text = format_number(x, 2)
-    if x != 0 and text.lstrip("-") == "0.00":
-        text = f"{x:.2g}"
-    return text
+    return f"{percent:.{decimals}f}%"
 
 
 def predict(model: Module, x: Sequence[Sequence[float]]) -> list[int]:

@@ -13,7 +13,11 @@ from gradtrace.errors import GradtraceError
 
 
 def _gradtrace_exceptions() -> dict[str, type[BaseException]]:
-    """`module.Class` → class, for every exception class defined in a gradtrace module."""
+    """`module.Class` → class, for every exception class defined in a gradtrace module.
+
+    Only `Exception`s: a `BaseException` that is not one (capture's `_Exited`) is a
+    private control-flow signal, deliberately out of reach of `except Exception`.
+    """
     found = {}
     for info in pkgutil.walk_packages(gradtrace.__path__, "gradtrace."):
         if info.name == "gradtrace.__main__":
@@ -22,7 +26,7 @@ def _gradtrace_exceptions() -> dict[str, type[BaseException]]:
         for name, obj in vars(module).items():
             if (
                 inspect.isclass(obj)
-                and issubclass(obj, BaseException)
+                and issubclass(obj, Exception)
                 and obj.__module__ == module.__name__
             ):
                 found[f"{module.__name__}.{name}"] = obj

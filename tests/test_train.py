@@ -87,7 +87,13 @@ def test_results_table_never_rounds_accuracy_to_all_or_nothing(accuracy: float, 
 
 @pytest.mark.parametrize(
     ("loss", "shown"),
-    [(0.13204, "0.13"), (1.386, "1.39"), (0.0042, "0.0042"), (4.2e-05, "4.2e-05"), (0.0, "0.00")],
+    [
+        (0.13204, "0.13"),
+        (1.386, "1.39"),
+        (0.0042, "4.20e-03"),
+        (4.2e-05, "4.20e-05"),
+        (0.0, "0.00"),
+    ],
 )
 def test_results_table_never_shows_a_loss_as_zero(loss: float, shown: str) -> None:
     line = results_table(History(loss=[loss], accuracy=[0.5]), [[0.0]], [0]).splitlines()[3]
