@@ -24,6 +24,7 @@ from gradtrace.nn import (
     LinearLayer,
     ModelError,
     Module,
+    cross_entropy_from_probs,
     cross_entropy_loss,
     softmax,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Value",
     "WidgetError",
     "accuracy",
+    "cross_entropy_from_probs",
     "cross_entropy_loss",
     "draw",
     "figure1",

@@ -11,13 +11,15 @@ from __future__ import annotations
 import html
 import re
 
+from gradtrace.errors import GradtraceError
+
 __all__ = ["MathError", "to_mathml"]
 
 
 _SUPERSCRIPT_PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x02032;)+)</mi></msup>")
 
 
-class MathError(ValueError):
+class MathError(GradtraceError, ValueError):
     """A formula that latex2mathml cannot convert (the message says which)."""
 
 

@@ -3,7 +3,9 @@
 Everything here works on plain Python lists of `Value`s, one row per sample:
 a batch `x` is a list of rows, `model(x)` returns one row of logits per
 sample, `softmax` turns each row into probabilities and `cross_entropy_loss`
-reduces them to one `Value` whose `backward()` fills every parameter's `grad`.
+(softmax inside, as in the original write-up and PyTorch) reduces the logits
+to one `Value` whose `backward()` fills every parameter's `grad`. Rows that
+already are probabilities go to `cross_entropy_from_probs`, which checks them.
 
 Two choices keep training quick without hiding anything from a figure:
 
@@ -20,6 +22,7 @@ its own `random.Random`, made from an explicit seed.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from itertools import pairwise
@@ -31,16 +34,22 @@ from gradtrace.errors import GradtraceError
 __all__ = [
     "EPSILON",
     "MLP",
+    "PROBABILITY_TOLERANCE",
     "DataError",
     "LinearLayer",
     "ModelError",
     "Module",
+    "cross_entropy_from_probs",
     "cross_entropy_loss",
     "softmax",
 ]
 
 #: Added to the true class's probability inside the log, against log(0).
 EPSILON = 1e-6
+
+#: How far from 1 a row's sum may be for `cross_entropy_from_probs`: a softmax
+#: row is within a few 1e-16; a row typed with 6 decimals, within 1e-6.
+PROBABILITY_TOLERANCE = 1e-6
 
 #: Input rows may hold plain numbers or `Value`s.
 Row = Sequence[float] | Sequence[Value]
@@ -230,37 +239,115 @@ def softmax(logits: Sequence[Sequence[Value]]) -> list[list[Value]]:
 
 
 def cross_entropy_loss(
-    probs: Sequence[Sequence[Value]], y: Sequence[int], *, epsilon: float = EPSILON
+    logits: Sequence[Sequence[Value]], y: Sequence[int], *, epsilon: float = EPSILON
 ) -> Value:
-    """The mean negative log-likelihood of the true classes.
+    """The mean cross-entropy of the true classes, from logits (softmax inside).
 
-    `loss = −(1/n) Σₙ log(probs[n][y[n]] + ε)`, with `ε = 1e-6` by default, so a
-    probability of exactly 0 gives a large but finite loss (−log ε ≈ 13.8) and a
-    finite gradient.
+    `loss = −(1/n) Σₙ log(softmax(logits[n])[y[n]] + ε)`: the rows are the
+    model's raw outputs, as in the original write-up's `cross_entropy_loss(y_hat,
+    y)` and PyTorch's `torch.nn.functional.cross_entropy(logits, y)`. The
+    softmax is `softmax`'s, which subtracts each row's maximum first, so logits
+    of ±1000 give a finite loss and finite gradients. `ε = 1e-6` (the
+    original's) keeps a probability of exactly 0 at a large but finite loss
+    (−log ε ≈ 13.8).
+
+    Rows that already are probabilities go to `cross_entropy_from_probs`
+    instead: passed here, they would be put through softmax a second time.
 
     Args:
-        probs: One row of class probabilities per sample (from `softmax`).
+        logits: One row of class scores per sample, e.g. `model(x)`.
         y: The true class of each sample, an integer in `range(len(row))`.
         epsilon: Added to the probability inside the log.
 
     Raises:
-        DataError: `probs` and `y` differ in length, are empty, or a label is
+        DataError: `logits` and `y` differ in length, are empty, or a label is
             not a valid class index.
+
+    Example:
+        >>> loss = cross_entropy_loss([[Value(2.0), Value(0.0)]], [0])
+        >>> round(loss.data, 4)  # −log(e² / (e² + 1))
+        0.1269
     """
-    n = len(probs)
+    _check_labels("cross_entropy_loss", "logits", logits, y)
+    return _mean_nll(softmax(logits), y, epsilon)
+
+
+def cross_entropy_from_probs(
+    probs: Sequence[Sequence[Value]],
+    y: Sequence[int],
+    *,
+    epsilon: float = EPSILON,
+    tolerance: float = PROBABILITY_TOLERANCE,
+) -> Value:
+    """The mean cross-entropy of the true classes, from rows of probabilities.
+
+    `loss = −(1/n) Σₙ log(probs[n][y[n]] + ε)`, the same number
+    `cross_entropy_loss` computes after its softmax, for rows that already are
+    probabilities (the output of `softmax`, or a hand-written distribution).
+    It is Keras' `categorical_crossentropy(from_logits=False)` or
+    scikit-learn's `log_loss`; not PyTorch's `nll_loss`, which takes
+    *log*-probabilities.
+
+    Each row is checked first, so logits passed here by mistake are an error
+    rather than a silently wrong (even negative) loss.
+
+    Args:
+        probs: One row of class probabilities per sample.
+        y: The true class of each sample, an integer in `range(len(row))`.
+        epsilon: Added to the probability inside the log.
+        tolerance: How far a row's sum may be from 1.
+
+    Raises:
+        DataError: A row holds a number outside [0, 1] or does not sum to 1
+            within `tolerance`; `probs` and `y` differ in length or are empty;
+            or a label is not a valid class index.
+
+    Example:
+        >>> loss = cross_entropy_from_probs([[Value(0.25), Value(0.75)]], [1])
+        >>> round(loss.data, 4)  # −log 0.75
+        0.2877
+    """
+    _check_labels("cross_entropy_from_probs", "probs", probs, y)
+    for k, row in enumerate(probs):
+        p = [v.data for v in row]
+        if not all(0.0 <= v <= 1.0 for v in p):
+            bad = next(v for v in p if not 0.0 <= v <= 1.0)
+            raise DataError(
+                f"sample {k} is not a row of probabilities: it holds {bad!r}, outside [0, 1]; "
+                "pass logits to cross_entropy_loss instead"
+            )
+        total = math.fsum(p)
+        if abs(total - 1.0) > tolerance:
+            # 9 digits, unless they would round a sum that is not 1 to "1".
+            shown = f"{total:.9g}" if abs(total - 1.0) >= 1e-8 else repr(total)
+            raise DataError(
+                f"sample {k} is not a row of probabilities: it sums to {shown}, not 1; "
+                "pass logits to cross_entropy_loss instead, or normalise the row"
+            )
+    return _mean_nll(probs, y, epsilon)
+
+
+def _check_labels(
+    caller: str, what: str, rows: Sequence[Sequence[Value]], y: Sequence[int]
+) -> None:
+    """A `DataError` unless there is one valid class index per row."""
+    n = len(rows)
     if n == 0:
-        raise DataError("cross_entropy_loss needs at least one sample; got empty probs")
+        raise DataError(f"{caller} needs at least one sample; got empty {what}")
     if len(y) != n:
-        raise DataError(f"cross_entropy_loss got {n} rows of probabilities but {len(y)} labels")
-    eps = Value(epsilon, "ε", (), CONSTANT)
-    terms = []
-    for k, (row, label) in enumerate(zip(probs, y, strict=True)):
+        raise DataError(f"{caller} got {n} rows of {what} but {len(y)} labels")
+    for k, (row, label) in enumerate(zip(rows, y, strict=True)):
         if not (_is_index(label) and label < len(row)):
             raise DataError(
                 f"label {label!r} of sample {k} is not a class index in range({len(row)})"
             )
-        terms.append((row[label] + eps).log())
-    return -(Value.sum(terms) / n)
+
+
+def _mean_nll(probs: Sequence[Sequence[Value]], y: Sequence[int], epsilon: float) -> Value:
+    """`−(1/n) Σₙ log(probs[n][y[n]] + ε)`, for checked rows and labels."""
+    eps = Value(epsilon, "ε", (), CONSTANT)
+    terms = [(row[label] + eps).log() for row, label in zip(probs, y, strict=True)]
+    return -(Value.sum(terms) / len(probs))
 
 
 def _is_count(n: object) -> bool:

@@ -164,7 +164,7 @@ def decision_regions(
     Returns:
         A matplotlib `Figure`.
     """
-    if not x or any(len(row) != 2 for row in x):
+    if len(x) == 0 or any(len(row) != 2 for row in x):
         raise DataError("decision_regions draws 2-D data: give it rows of two numbers")
     colours = _colours(theme)
     xs0, xs1 = _grid_axis([r[0] for r in x], resolution), _grid_axis([r[1] for r in x], resolution)

@@ -241,6 +241,26 @@ def test_root_and_all_roots(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert sorted(graph["nodes"][r]["label"] for r in graph["roots"]) == ["cube", "half"]
 
 
+def test_all_roots_table_says_whose_gradients_it_shows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    body = "from gradtrace import Value\na = Value(2.0)\nsq = a * a\ncube = sq * a\nhalf = a / 2\n"
+    # No backward() in the file: two outputs and no f, so no ∂f/∂· and no zeros posing as gradients.
+    src = write(tmp_path / "two.py", body)
+    assert cli(capsys, "export", src, "--md", "--all-roots")[0] == 0
+    text = (tmp_path / "two.md").read_text("utf-8")
+    assert text.splitlines()[0] == "| Variable | Expression | Forward Value | Gradient |"
+    assert {row[3] for row in markdown_rows(text).values()} == {"—"}
+    # The file ran cube.backward(): the column is ∂cube/∂·, and half, which cube does not use, is 0.
+    write(src, body + "cube.backward()\n")
+    assert cli(capsys, "export", src, "--md", "--all-roots")[0] == 0
+    text = (tmp_path / "two.md").read_text("utf-8")
+    assert "| Gradient (∂cube/∂·) |" in text.splitlines()[0]
+    rows = markdown_rows(text)
+    assert rows["a"][3] == "12.0000"  # ∂(a³)/∂a = 3a² at a = 2
+    assert (rows["cube"][3], rows["half"][3]) == ("1.0000", "0.0000")
+
+
 def test_micrograd_values_export(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     pytest.importorskip("micrograd")
     src = write(

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from spec_tables import TRAINING_RESULTS
 
 from gradtrace.cli import main
 
@@ -48,6 +49,7 @@ def test_default_run_reproduces_spec_section_3(capsys: pytest.CaptureFixture[str
     assert got["Number of Classes"] == "4"
     assert got["Dataset Size"] == "100 samples"
     assert got["Input Dimensions"] == "2D"
+    assert out == TRAINING_RESULTS + "\n"  # SPEC §3's table, character for character
 
 
 def test_numbers_are_those_of_the_library_called_directly(

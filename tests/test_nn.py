@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import pytest
 
 from gradtrace import Value
-from gradtrace.nn import EPSILON, MLP, LinearLayer, Module, cross_entropy_loss, softmax
+from gradtrace.nn import (
+    EPSILON,
+    MLP,
+    DataError,
+    LinearLayer,
+    Module,
+    cross_entropy_from_probs,
+    cross_entropy_loss,
+    softmax,
+)
 
 
 def _softmax_floats(z: list[float]) -> list[float]:
@@ -28,7 +38,7 @@ def _loss_floats(rows: list[list[float]], y: list[int]) -> float:
 def _loss_and_grads(rows: list[list[float]], y: list[int]) -> tuple[float, list[list[float]]]:
     """gradtrace's loss and ∂loss/∂logit for each logit."""
     logits = [[Value(v) for v in r] for r in rows]
-    loss = cross_entropy_loss(softmax(logits), y)
+    loss = cross_entropy_loss(logits, y)
     loss.backward()
     return loss.data, [[v.grad for v in r] for r in logits]
 
@@ -144,9 +154,9 @@ def test_mlp_gradients_match_finite_differences() -> None:
     x, y = [[0.5, -0.2], [-0.3, 0.8], [0.9, 0.1]], [0, 2, 1]
 
     def loss_value() -> float:
-        return cross_entropy_loss(softmax(model(x)), y).data
+        return cross_entropy_loss(model(x), y).data
 
-    loss = cross_entropy_loss(softmax(model(x)), y)
+    loss = cross_entropy_loss(model(x), y)
     model.zero_grad()
     loss.backward()
     h = 1e-6
@@ -185,9 +195,9 @@ def test_softmax_is_finite_for_huge_logits() -> None:
     assert data == pytest.approx([1 / (1 + e), 0.0, e / (1 + e), 0.0], rel=1e-14)
 
 
-def test_cross_entropy_is_the_mean_nll_with_epsilon() -> None:
+def test_cross_entropy_from_probs_is_the_mean_nll_with_epsilon() -> None:
     probs = [[Value(0.7), Value(0.3)], [Value(0.1), Value(0.9)], [Value(0.0), Value(1.0)]]
-    loss = cross_entropy_loss(probs, [0, 0, 0])
+    loss = cross_entropy_from_probs(probs, [0, 0, 0])
     expected = -(math.log(0.7 + 1e-6) + math.log(0.1 + 1e-6) + math.log(1e-6)) / 3
     assert loss.data == pytest.approx(expected, rel=1e-15)
     loss.backward()
@@ -230,27 +240,89 @@ def test_huge_logits_give_the_saturated_loss_and_gradient() -> None:
     # The true class gets probability e⁻²⁰⁰⁰ = 0: the loss is −log(ε), and the exact gradient,
     # ∓p(1 − p)/(p + ε) ≈ e⁻²⁰⁰⁰/ε, is 0 in floating point.
     logits = [[Value(1000.0), Value(-1000.0)]]
-    loss = cross_entropy_loss(softmax(logits), [1])
+    loss = cross_entropy_loss(logits, [1])
     loss.backward()
     assert loss.data == pytest.approx(-math.log(EPSILON), rel=1e-15)
     assert [abs(v.grad) for v in logits[0]] == [0.0, 0.0]
 
 
+def test_cross_entropy_of_logits_is_cross_entropy_of_their_softmax() -> None:
+    rows, y = CASES["moderate"]
+    from_logits = cross_entropy_loss([[Value(v) for v in r] for r in rows], y)
+    probs = softmax([[Value(v) for v in r] for r in rows])
+    assert from_logits.data == cross_entropy_from_probs(probs, y).data
+
+
+def test_cross_entropy_of_logits_of_a_thousand_is_finite() -> None:
+    # The stable softmax: e¹⁰⁰⁰ would overflow; the shifted row gives the exact loss.
+    logits = [[Value(1000.0), Value(-1000.0), Value(999.0)]]
+    loss = cross_entropy_loss(logits, [2])
+    loss.backward()
+    expected = -math.log(math.exp(-1.0) / (1 + math.exp(-1.0)) + EPSILON)
+    assert loss.data == pytest.approx(expected, rel=1e-12)
+    assert all(math.isfinite(v.grad) for v in logits[0])
+
+
+@pytest.mark.parametrize("loss_fn", [cross_entropy_loss, cross_entropy_from_probs])
 @pytest.mark.parametrize(
     ("y", "message"),
     [
-        ([0], "got 2 rows of probabilities but 1 labels"),
+        ([0], "got 2 rows of (logits|probs) but 1 labels"),
         ([0, 2], r"label 2 of sample 1 is not a class index in range\(2\)"),
         ([0, -1], r"label -1 of sample 1 is not a class index"),
         ([0, True], r"label True of sample 1 is not a class index"),
     ],
 )
-def test_cross_entropy_rejects_bad_labels(y: list[int], message: str) -> None:
+def test_cross_entropy_rejects_bad_labels(loss_fn: Any, y: list[int], message: str) -> None:
     probs = [[Value(0.5), Value(0.5)], [Value(0.5), Value(0.5)]]
     with pytest.raises(ValueError, match=message):
-        cross_entropy_loss(probs, y)
+        loss_fn(probs, y)
 
 
-def test_cross_entropy_rejects_empty_input() -> None:
+@pytest.mark.parametrize("loss_fn", [cross_entropy_loss, cross_entropy_from_probs])
+def test_cross_entropy_rejects_empty_input(loss_fn: Any) -> None:
     with pytest.raises(ValueError, match="at least one sample"):
-        cross_entropy_loss([], [])
+        loss_fn([], [])
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ([0.5, 0.7, -0.2], "sample 1 is not a row of probabilities: it holds -0.2, outside"),
+        ([1.5, -0.5, 0.0], "sample 1 is not a row of probabilities: it holds 1.5, outside"),
+        ([0.3, 0.3, 0.3], "sample 1 is not a row of probabilities: it sums to 0.9, not 1"),
+        ([math.nan, 0.5, 0.5], "sample 1 is not a row of probabilities: it holds nan"),
+        ([0.2, 0.3, 0.5 + 2e-6], "sample 1 is not a row of probabilities: it sums to 1.000002"),
+    ],
+)
+def test_cross_entropy_from_probs_rejects_rows_that_are_not_probabilities(
+    row: list[float], message: str
+) -> None:
+    probs = [[Value(0.2), Value(0.3), Value(0.5)], [Value(v) for v in row]]
+    with pytest.raises(DataError, match=message) as caught:
+        cross_entropy_from_probs(probs, [0, 1])
+    assert "\n" not in str(caught.value) and "cross_entropy_loss" in str(caught.value)
+
+
+def test_cross_entropy_from_probs_accepts_rounding_within_the_tolerance() -> None:
+    # Three decimals of a third each sum to 0.999: rejected; 1/3 in floats: accepted.
+    third = [Value(1 / 3)] * 3
+    assert cross_entropy_from_probs([third], [0]).data == pytest.approx(-math.log(1 / 3 + EPSILON))
+    assert cross_entropy_from_probs([[Value(0.2), Value(0.8 + 5e-7)]], [1]).data > 0
+    with pytest.raises(DataError, match=r"sums to 0\.999,"):
+        cross_entropy_from_probs([[Value(0.333)] * 3], [0])
+    assert cross_entropy_from_probs([third], [0], tolerance=0.01).data > 0
+    # A sum off by less than 9 digits can show is written in full, never as "1".
+    with pytest.raises(DataError, match=r"sums to 1\.00000000000\d+, not 1"):
+        cross_entropy_from_probs([[Value(0.25), Value(0.75 + 2e-12)]], [0], tolerance=1e-12)
+
+
+def test_logits_passed_as_probabilities_are_an_error_not_a_negative_loss() -> None:
+    # The issue's trap: a layer's raw outputs are not probabilities.
+    from gradtrace.data import four_blobs
+
+    x, y = four_blobs()
+    logits = LinearLayer(2, 4, seed=0)(x)
+    with pytest.raises(DataError, match=r"sample \d+ is not a row of probabilities"):
+        cross_entropy_from_probs(logits, y)
+    assert cross_entropy_loss(logits, y).data > 0

@@ -159,6 +159,14 @@ def test_save_figure_picks_the_format_from_the_suffix(trained: Trained, tmp_path
         save_figure(fig, tmp_path / "a.pdf")
 
 
+def test_numpy_arrays_draw_like_lists(trained: Trained) -> None:
+    import numpy as np
+
+    _, model, x, y = trained
+    arrays = decision_regions_svg(model, np.array(x), np.array(y), resolution=SMALL)
+    assert arrays == decision_regions_svg(model, x, y, resolution=SMALL)
+
+
 def test_bad_requests_get_clear_errors(trained: Trained) -> None:
     history, model, _, _ = trained
     with pytest.raises(PlotError, match="unknown theme 'sepia'; use 'light' or 'dark'"):

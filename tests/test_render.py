@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -117,13 +118,35 @@ def test_svg_has_no_comments_and_is_stable() -> None:
 
 
 @needs_dot
-def test_draw_displays_inline_in_jupyter() -> None:
-    drawing = draw(figure1(), theme="dark")
+def test_draw_displays_inline_in_jupyter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "IPython", sys)  # a kernel has IPython loaded
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # in Jupyter: no warning
+        drawing = draw(figure1(), theme="dark")
     assert "<svg" in drawing._repr_svg_()
     bundle = drawing._repr_mimebundle_()
     assert bundle["image/svg+xml"] == drawing.svg
     assert "19 values" in bundle["text/plain"]
     assert 'bgcolor="transparent"' in drawing.dot
+
+
+@needs_dot
+def test_draw_outside_jupyter_says_how_to_save_the_figure(tmp_path: Path) -> None:
+    # pytest runs like a script: not Jupyter, no interactive prompt.
+    with pytest.warns(UserWarning, match=r"only in Jupyter; save it with \.save\('figure\.svg'\)"):
+        drawing = draw(figure1(), theme="print")
+    assert ".save('f.svg') writes a file" in repr(drawing)
+    assert drawing.save(tmp_path / "f.svg") == tmp_path / "f.svg"
+    assert (tmp_path / "f.svg").read_text("utf-8") == to_svg(figure1(), theme="print")
+    drawing.save(tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_draw_at_the_python_prompt_does_not_warn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "ps1", ">>> ", raising=False)  # the prompt prints the repr instead
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "save" in repr(draw(figure1()))
 
 
 _EVERY_FORMAT = """

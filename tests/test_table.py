@@ -201,6 +201,35 @@ def test_the_header_names_the_output() -> None:
     assert "Gradient (∂b/∂·)" in to_markdown(reused_node())
 
 
+def test_gradients_before_backward_read_not_computed() -> None:
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    f = a * b
+    f.label = "f"
+    md = to_markdown(f)
+    assert [line.split(" | ")[-1] for line in md.splitlines()[2:]] == ["— |"] * 3
+    assert [line.split(",")[-1] for line in to_csv(f).splitlines()[1:]] == [""] * 3
+    assert to_latex(f).count(r"& --- \\") == 3
+    assert to_html_table(f).count('<td class="gt-grad">—</td>') == 3
+    f.backward()
+    assert [line.split(" | ")[-1] for line in to_markdown(f).splitlines()[2:]] == [
+        "3.0000 |",  # ∂(ab)/∂a = b
+        "2.0000 |",
+        "1.0000 |",
+    ]
+
+
+def test_with_several_outputs_the_header_names_the_one_backward_ran_from() -> None:
+    a = Value(2.0, "a")
+    sq, half = a * a, a * 0.5
+    sq.label, half.label = "sq", "half"
+    graph = trace(sq, half)
+    assert "| Gradient |" in to_markdown(graph)
+    sq.backward()
+    assert "| Gradient (∂sq/∂·) |" in to_markdown(trace(sq, half))
+    half.backward()  # both: the leaves hold a sum, so no single f
+    assert "| Gradient |" in to_markdown(trace(sq, half))
+
+
 @pytest.mark.parametrize("fmt", [to_markdown, to_latex, to_html_table, to_csv])
 def test_precision_option(fmt) -> None:  # type: ignore[no-untyped-def]
     text = fmt(figure1(), precision=2)

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import math
 import random
+import re
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
+from spec_tables import TRAINING_RESULTS
 
 from gradtrace import Value
 from gradtrace.data import four_blobs, moons
 from gradtrace.errors import GradtraceError
-from gradtrace.nn import EPSILON, MLP, DataError, LinearLayer
+from gradtrace.nn import (
+    EPSILON,
+    MLP,
+    DataError,
+    LinearLayer,
+    cross_entropy_from_probs,
+    cross_entropy_loss,
+    softmax,
+)
 from gradtrace.train import (
     History,
     TrainingDivergedError,
     TrainingError,
     accuracy,
     predict,
+    results_table,
     train,
 )
 
@@ -41,6 +56,56 @@ def test_headline_reproduces_spec_results(
     # SPEC's table prints them as 99% and 0.13.
     assert f"{history.final_accuracy:.0%}" == "99%"
     assert f"{history.final_loss:.2f}" == "0.13"
+
+
+def test_results_table_is_spec_section_3s_table(
+    headline: tuple[History, LinearLayer, list[tuple[int, float, float]]],
+) -> None:
+    history, _, _ = headline
+    x, y = four_blobs()
+    assert results_table(history, x, y) == TRAINING_RESULTS
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "shown"),
+    [
+        (0.99, "99%"),
+        (0.994, "99%"),
+        (0.996, "99.6%"),
+        (0.999, "99.9%"),
+        (0.9995, "99.95%"),
+        (1.0, "100%"),
+        (0.0, "0%"),
+        (0.004, "0.4%"),
+        (0.25, "25%"),
+    ],
+)
+def test_results_table_never_rounds_accuracy_to_all_or_nothing(accuracy: float, shown: str) -> None:
+    line = results_table(History(loss=[0.5], accuracy=[accuracy]), [[0.0]], [0]).splitlines()[2]
+    assert line == f"| Final Accuracy | {shown} |"
+
+
+@pytest.mark.parametrize(
+    ("loss", "shown"),
+    [
+        (0.13204, "0.13"),
+        (1.386, "1.39"),
+        (0.0042, "4.20e-03"),
+        (4.2e-05, "4.20e-05"),
+        (0.0, "0.00"),
+    ],
+)
+def test_results_table_never_shows_a_loss_as_zero(loss: float, shown: str) -> None:
+    line = results_table(History(loss=[loss], accuracy=[0.5]), [[0.0]], [0]).splitlines()[3]
+    assert line == f"| Final Loss | {shown} |"
+
+
+def test_results_table_counts_classes_as_label_indices() -> None:
+    # Labels 0 and 3: a model for this data needs 4 outputs, though classes 1 and 2 have no sample.
+    x = [[0.0, 1.0, 2.0], [1.0, 0.0, 2.0]]
+    text = results_table(History(loss=[0.5], accuracy=[0.5]), x, [0, 3])
+    assert "| Number of Classes | 4 |" in text
+    assert "| Dataset Size | 2 samples |" in text and "| Input Dimensions | 3D |" in text
 
 
 def test_history_and_callback_follow_every_iteration(
@@ -200,10 +265,69 @@ def test_training_leaves_the_garbage_collector_as_it_found_it() -> None:
 
 
 def test_numpy_arrays_train_like_lists() -> None:
-    np = pytest.importorskip("numpy")
     x, y = four_blobs()
     from_lists = train(x, y, LinearLayer(2, 4), epochs=5)
     from_arrays = train(np.array(x), np.array(y), LinearLayer(2, 4), epochs=5)
-    assert from_arrays.loss == from_lists.loss
-    model = LinearLayer(2, 4)
-    assert accuracy(model(x), np.array(y)) == accuracy(model(x), y)
+    assert from_arrays.loss == from_lists.loss and from_arrays.accuracy == from_lists.accuracy
+    assert all(type(v) is float for v in from_arrays.loss + from_arrays.accuracy)
+    # Other dtypes: float32 inputs (rounded to float32, so close, not equal) and int32 labels.
+    x32, y32 = np.array(x, dtype=np.float32), np.array(y, dtype=np.int32)
+    f32 = train(x32, y32, LinearLayer(2, 4), epochs=5)
+    assert f32.loss == pytest.approx(from_lists.loss, rel=1e-6)
+    assert results_table(from_arrays, np.array(x), np.array(y)) == results_table(from_lists, x, y)
+
+
+def test_numpy_arrays_go_through_models_losses_and_metrics() -> None:
+    x, y = four_blobs()
+    xa, ya = np.array(x), np.array(y)
+    for model in (LinearLayer(2, 4), MLP(2, [3], 4, seed=1)):
+        from_lists, from_arrays = model(x), model(xa)
+        data = [[v.data for v in r] for r in from_arrays]
+        assert data == [[v.data for v in r] for r in from_lists]
+        assert predict(model, xa) == predict(model, x)
+        got = accuracy(from_arrays, ya)
+        assert type(got) is float and got == accuracy(from_lists, y)
+        assert cross_entropy_loss(from_arrays, ya).data == cross_entropy_loss(from_lists, y).data
+    probs = softmax(LinearLayer(2, 4)(xa))
+    assert cross_entropy_from_probs(probs, ya).data == cross_entropy_from_probs(probs, y).data
+    assert Value(np.float64(0.25)).data == 0.25 and type(Value(np.float32(0.5)).data) is float
+
+
+def test_numpy_shapes_that_are_not_data_get_a_clear_error() -> None:
+    with pytest.raises(DataError, match=r"not a row of numbers; .*x\.reshape\(-1, 1\)"):
+        train(np.array([0.1, 0.2]), np.array([0, 1]), LinearLayer(1, 2))
+    with pytest.raises(DataError, match=r"is not a class index .*y\.astype\(int\)"):
+        train(np.array([[0.1], [0.2]]), np.array([0.0, 1.0]), LinearLayer(1, 2))
+
+
+@pytest.mark.slow  # two 500-iteration runs, one of them without train()'s paused collector
+def test_the_training_page_code_prints_spec_section_3s_numbers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/training.md's code blocks, run as a reader would paste them."""
+    page = (Path(__file__).parent.parent / "docs" / "training.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```$", page, flags=re.S | re.M)
+    assert len(blocks) == 2
+    outputs = []
+    for code in blocks:
+        exec(compile(code, "docs/training.md", "exec"), {"__name__": "__main__"})
+        outputs.append(capsys.readouterr().out)
+    assert outputs == ["0.13\n", TRAINING_RESULTS + "\n"]
+
+
+def test_the_runtime_works_without_numpy() -> None:
+    """NumPy is in the test extra only: importing and using gradtrace must not need it."""
+    script = (
+        "import sys\n"
+        "sys.modules['numpy'] = None  # any import of numpy now fails\n"
+        "import gradtrace as gt\n"
+        "import gradtrace.cli.run_export, gradtrace.cli.run_train\n"
+        "x, y = gt.four_blobs()\n"
+        "print(gt.train(x, y, gt.LinearLayer(2, 4), epochs=3).iterations)\n"
+        "print(gt.to_markdown(gt.figure1()).count('\\n'), len(gt.to_dot(gt.figure1())) > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.split() == ["3", "15", "True"]

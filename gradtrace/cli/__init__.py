@@ -233,8 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments after the program name (default: `sys.argv[1:]`).
 
     Example:
-        >>> main(["--version"])  # doctest: +SKIP
-        gradtrace 0.1.0
+        >>> main(["--version"])
+        gradtrace ...
         0
     """
     try:

@@ -2,7 +2,8 @@
 
 The same calls a notebook makes: a data set from `gradtrace.data`, a
 `LinearLayer` (no hidden layer) or an `MLP`, `gradtrace.train.train` with a
-callback that drives the progress bar, and `gradtrace.plots` for `--plot`.
+callback that drives the progress bar, `gradtrace.train.results_table` (the
+same table the docs show) and `gradtrace.plots` for `--plot`.
 
 The progress bar (tqdm when installed, `pip install gradtrace[cli]`; otherwise a
 plain status line) goes to stderr, and only when both stdout and stderr are
@@ -21,7 +22,7 @@ from typing import Any, Literal
 from gradtrace.cli.common import CommandError
 from gradtrace.cli.files import check_writable, write_all
 
-__all__ = ["results_table", "run"]
+__all__ = ["run"]
 
 #: Hidden layers when `--hidden` is not given: SPEC §3's linear model for the
 #: four blobs; the curved sets need a hidden layer to be learnable at all.
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from gradtrace import data
     from gradtrace.nn import MLP, LinearLayer, Module
-    from gradtrace.train import train
+    from gradtrace.train import results_table, train
 
     x, y = getattr(data, args.data)()
     classes = max(y) + 1
@@ -59,31 +60,12 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
 
-    print(results_table(history.final_accuracy, history.final_loss, history.iterations, classes, x))
+    print(results_table(history, x, y))
     if plots is not None:
         write_all(_figures(plots, history, model, x, y))
         for path in plots.values():
             print(path)
     return 0
-
-
-def results_table(
-    accuracy: float, loss: float, iterations: int, classes: int, x: list[list[float]]
-) -> str:
-    """SPEC §3's results table, as Markdown."""
-    from gradtrace.notation import format_number
-
-    rows = [
-        ("Final Accuracy", f"{format_number(100 * accuracy, 0)}%"),
-        ("Final Loss", format_number(loss, 2)),
-        ("Training Iterations", str(iterations)),
-        ("Number of Classes", str(classes)),
-        ("Dataset Size", f"{len(x)} samples"),
-        ("Input Dimensions", f"{len(x[0])}D"),
-    ]
-    return "\n".join(
-        ["| Metric | Value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
-    )
 
 
 def _plot_paths(plot: str) -> dict[str, Path]:

@@ -180,8 +180,8 @@ def to_dot(
         font: The font list (Graphviz uses the first one installed).
         title: A caption drawn above the graph.
         fast_layout: Ask Graphviz for a quicker, slightly less tidy layout
-            (`nslimit=1, mclimit=0.1`: about half the layout time, see
-            benchmarks/RESULTS.md). By default on for graphs of more than
+            (`nslimit=1, mclimit=0.1`; what it saves grows with the graph,
+            see benchmarks/RESULTS.md). By default on for graphs of more than
             `FAST_LAYOUT_FROM` values, where layout time starts to hurt.
         wrap: Lay a long graph out in rows of this many operations, like lines
             of text (each row starts again at the left; the edges that carry on

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,8 @@ from gradtrace.graph import Graph, as_graph
 
 __all__ = ["DEFAULT_MAX_NODES", "Drawing", "draw", "render", "to_svg"]
 
-#: Graphs with more values than this are refused by `render`/`to_svg` (see benchmarks/RESULTS.md:
-#: Graphviz's layout time grows about as n^2.4 and passes a few seconds beyond ~1,000 values).
+#: Graphs with more values than this are refused by `render`/`to_svg`: Graphviz's layout time
+#: grows superlinearly and passes a few seconds beyond about this size (benchmarks/RESULTS.md).
 DEFAULT_MAX_NODES = 1000
 
 _FORMATS = ("svg", "png", "pdf")
@@ -149,13 +151,18 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 
 class Drawing:
-    """A drawn graph that shows itself inline in Jupyter (and has `.svg` and `.dot`)."""
+    """A drawn graph that shows itself inline in Jupyter (and has `.svg`, `.dot` and `.save()`)."""
 
     def __init__(self, graph: Graph, max_nodes: int | None, dot_options: dict[str, Any]) -> None:
         self.graph = graph
         self.dot = to_dot(graph, **dot_options)
         self._max_nodes = max_nodes
+        self._options = dot_options
         self._svg: str | None = None
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the drawing to an SVG, PNG or PDF file, as `render` does; returns the path."""
+        return render(self.graph, path, max_nodes=self._max_nodes, **self._options)
 
     @property
     def svg(self) -> str:
@@ -172,11 +179,18 @@ class Drawing:
         return {"image/svg+xml": self.svg, "text/plain": repr(self)}
 
     def __repr__(self) -> str:
-        return f"<gradtrace drawing of {len(self.graph)} values>"
+        return (
+            f"<gradtrace drawing of {len(self.graph)} values "
+            "(Jupyter shows it inline; .save('f.svg') writes a file)>"
+        )
 
 
 def draw(root: Any, *, max_nodes: int | None = DEFAULT_MAX_NODES, **options: Any) -> Drawing:
     """Draw a graph for a notebook: the returned object displays inline as SVG.
+
+    Outside Jupyter (and outside an interactive prompt) nothing would show, so
+    `draw` warns and says how to save the figure: `draw(f).save("f.svg")`, or
+    `render(f, "f.svg")` directly.
 
     Args:
         root: A value (or `Graph`) to draw.
@@ -185,6 +199,18 @@ def draw(root: Any, *, max_nodes: int | None = DEFAULT_MAX_NODES, **options: Any
 
     Example:
         >>> from gradtrace.figures import figure1
-        >>> draw(figure1())  # doctest: +SKIP
+        >>> draw(figure1())  # a notebook shows the figure; here, its repr says how to save it
+        <gradtrace drawing of 19 values (Jupyter shows it inline; .save('f.svg') writes a file)>
     """
+    if not _interactive():
+        warnings.warn(
+            "gradtrace.draw() shows the figure only in Jupyter; save it with "
+            ".save('figure.svg') on what draw() returns, or gradtrace.render(value, 'figure.svg')",
+            stacklevel=2,
+        )
     return Drawing(as_graph(root), max_nodes, options)
+
+
+def _interactive() -> bool:
+    """True in Jupyter/IPython or at Python's prompt, where a returned object is displayed."""
+    return "IPython" in sys.modules or hasattr(sys, "ps1") or bool(sys.flags.interactive)

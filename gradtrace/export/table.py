@@ -24,7 +24,10 @@ the rows it reads, small unlabelled sub-expressions written out (`1/(1 + e⁻ᶻ
 `parameter` or `constant` for leaves.
 
 The gradient column is headed `Gradient (∂f/∂·)`, with the output's name
-in place of `f` when the graph has a single labelled output.
+in place of `f` when that output is labelled. With several outputs, f is the one
+`backward()` ran from; if none or several did, the header is just `Gradient`.
+Before `backward()` (no output has a gradient) every gradient cell reads `—`
+(empty in CSV, `---` in LaTeX) rather than a 0 that was never computed.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ from gradtrace.notation import (
 __all__ = ["Row", "table_rows", "to_csv", "to_html_table", "to_latex", "to_markdown"]
 
 _LEAF_WORDS = ("input", "parameter", "constant")
+
+#: The gradient cell before `backward()` has run (CSV leaves the cell empty, LaTeX writes `---`).
+_NOT_COMPUTED = "—"
 
 
 class Row(NamedTuple):
@@ -98,11 +104,24 @@ def table_rows(graph_or_root: Any, *, all_nodes: bool = False) -> list[Row]:
 
 
 def _gradient_header(graph: Graph) -> tuple[str, str]:
-    """`Gradient (∂f/∂·)` with the output's name, as text and as LaTeX."""
-    name = "f"
-    if len(graph.roots) == 1 and graph.nodes[graph.roots[0]].label:
-        name = reference_name(graph.nodes[graph.roots[0]].label)
+    """`Gradient (∂f/∂·)` with the output's name, as text and as LaTeX.
+
+    The output is the graph's only one, or else the one `backward()` ran from (an
+    output feeds no other value, so only that one has a gradient). With several
+    outputs and no such one there is no single f: the header is just `Gradient`.
+    """
+    outputs = [graph.nodes[r] for r in graph.roots]
+    if len(outputs) > 1:
+        outputs = [node for node in outputs if node.grad != 0]
+    if len(outputs) != 1:
+        return "Gradient", "Gradient"
+    name = reference_name(outputs[0].label) if outputs[0].label else "f"
     return f"Gradient (∂{name}/∂·)", rf"Gradient ($\partial {latex_label(name)}/\partial\cdot$)"
+
+
+def _gradients_computed(graph: Graph) -> bool:
+    """False before `backward()`: no output has a gradient, so every gradient is a bare 0."""
+    return any(graph.nodes[r].grad != 0 for r in graph.roots)
 
 
 # -- Markdown -----------------------------------------------------------------------
@@ -129,12 +148,13 @@ def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = Fal
     graph = as_graph(graph_or_root)
     header = ("Variable", "Expression", "Forward Value", _markdown_cell(_gradient_header(graph)[0]))
     lines = ["| " + " | ".join(header) + " |", "|---|---|---|---|"]
+    computed = _gradients_computed(graph)
     for row in table_rows(graph, all_nodes=all_nodes):
         cells = (
             _markdown_cell(row.variable),
             _markdown_cell(row.expression),
             format_number(row.data, precision),
-            format_number(row.grad, precision),
+            format_number(row.grad, precision) if computed else _NOT_COMPUTED,
         )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -174,11 +194,13 @@ def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False)
         rf"Variable & Expression & Forward Value & {_gradient_header(graph)[1]} \\",
         r"\midrule",
     ]
+    computed = _gradients_computed(graph)
     for row in table_rows(graph, all_nodes=all_nodes):
         expr = row.latex if row.latex in _LEAF_WORDS else f"${row.latex}$"
+        grad = _latex_number(row.grad, precision) if computed else "---"
         lines.append(
             f"${row.variable_latex}$ & {expr} & {_latex_number(row.data, precision)} & "
-            rf"{_latex_number(row.grad, precision)} \\"
+            rf"{grad} \\"
         )
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
@@ -207,12 +229,14 @@ def to_html_table(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = F
         + "</tr></thead>",
         "<tbody>",
     ]
+    computed = _gradients_computed(graph)
     for row in table_rows(graph, all_nodes=all_nodes):
+        grad = format_number(row.grad, precision) if computed else _NOT_COMPUTED
         lines.append(
             f'<tr data-node="{row.id}"><th scope="row">{_html_text(row.variable)}</th>'
             f"<td>{_html_text(row.expression)}</td>"
             f'<td class="gt-data">{format_number(row.data, precision)}</td>'
-            f'<td class="gt-grad">{format_number(row.grad, precision)}</td></tr>'
+            f'<td class="gt-grad">{grad}</td></tr>'
         )
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines) + "\n"
@@ -240,13 +264,14 @@ def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["Variable", "Expression", "Forward Value", _gradient_header(graph)[0]])
+    computed = _gradients_computed(graph)
     for row in table_rows(graph, all_nodes=all_nodes):
         writer.writerow(
             [
                 plain_text(row.variable, keep_newlines=True),
                 plain_text(row.expression, keep_newlines=True),
                 format_number(row.data, precision),
-                format_number(row.grad, precision),
+                format_number(row.grad, precision) if computed else "",
             ]
         )
     return buffer.getvalue()

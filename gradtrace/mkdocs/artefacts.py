@@ -24,6 +24,8 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from gradtrace.errors import GradtraceError
+
 __all__ = ["BUILDERS", "Part", "build", "figure_files", "figure_part", "import_optional"]
 
 Part = dict[str, Any]
@@ -32,7 +34,7 @@ Result = dict[str, Any]
 ASSETS = "assets/gradtrace"
 
 
-class MissingModuleError(Exception):
+class MissingModuleError(GradtraceError):
     """A gradtrace module the site needs is not importable."""
 
 
@@ -165,7 +167,11 @@ def _difference(a: float, b: float) -> str:
 
 
 def training(precision: int) -> Result:
-    """SPEC §3's run: results table, loss/accuracy curves and decision regions."""
+    """SPEC §3's run: results table, loss/accuracy curves and decision regions.
+
+    The results table is `gradtrace.train.results_table`, the one `gradtrace
+    train` prints; its digits follow SPEC §3's table, not `precision`.
+    """
     data = import_optional("gradtrace.data")
     nn = import_optional("gradtrace.nn")
     train_module = import_optional("gradtrace.train")
@@ -174,20 +180,7 @@ def training(precision: int) -> Result:
     x, y = data.four_blobs()
     model = nn.LinearLayer(2, 4, seed=0)
     history = train_module.train(x, y, model, lr=1.0, epochs=500)
-    n_classes = len(set(y))
-    dims = len(x[0])
-    table = "\n".join(
-        [
-            "| Metric | Value |",
-            "|---|---|",
-            f"| Final Accuracy | {history.final_accuracy * 100:.0f}% |",
-            f"| Final Loss | {_fmt(precision)(history.final_loss)} |",
-            f"| Training Iterations | {history.iterations} |",
-            f"| Number of Classes | {n_classes} |",
-            f"| Dataset Size | {len(x)} samples |",
-            f"| Input Dimensions | {dims}D |",
-        ]
-    )
+    table = train_module.results_table(history, x, y)
     files = {
         f"{ASSETS}/training-curves.svg": plots.training_curves_svg(history),
         f"{ASSETS}/training-curves-dark.svg": plots.training_curves_svg(history, theme="dark"),

@@ -17,10 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gradtrace.errors import GradtraceError
+
 __all__ = ["WorkerError", "ask", "close"]
 
 
-class WorkerError(RuntimeError):
+class WorkerError(GradtraceError, RuntimeError):
     """The worker process could not be started or stopped answering."""
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from gradtrace.errors import GradtraceError
 from gradtrace.mkdocs.artefacts import Part, figure_files, import_optional
 
 __all__ = ["OPTIONS", "FenceError", "run_block"]
@@ -48,7 +49,7 @@ OPTIONS: dict[str, str] = {
 _FILENAME = "<gradtrace block>"
 
 
-class FenceError(Exception):
+class FenceError(GradtraceError):
     """A block that failed; `line` is the line of the block (1-based) when known."""
 
     def __init__(self, message: str, line: int | None = None) -> None:

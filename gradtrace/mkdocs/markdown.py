@@ -13,6 +13,8 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gradtrace.errors import GradtraceError
+
 __all__ = [
     "Fence",
     "FenceSyntaxError",
@@ -29,7 +31,7 @@ _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*gradtrace:\s*(?P<name>[\w.-]+)\s*-->\s*$")
 
 
-class FenceSyntaxError(ValueError):
+class FenceSyntaxError(GradtraceError, ValueError):
     """A `gradtrace` fence that cannot be read (unclosed, or a malformed option)."""
 
 
