@@ -3,6 +3,7 @@
 Public face only: everything here is re-exported from the module that owns it.
 """
 
+from gradtrace.capture import Capture, CaptureError, capture_code, capture_file, capture_namespace
 from gradtrace.data import Dataset, four_blobs, moons, spiral
 from gradtrace.engine import Value, scope
 from gradtrace.errors import (
@@ -33,6 +34,8 @@ from gradtrace.train import History, TrainingDivergedError, TrainingError, accur
 
 __all__ = [
     "MLP",
+    "Capture",
+    "CaptureError",
     "DataError",
     "Dataset",
     "GradtraceError",
@@ -50,6 +53,9 @@ __all__ = [
     "Value",
     "WidgetError",
     "accuracy",
+    "capture_code",
+    "capture_file",
+    "capture_namespace",
     "cross_entropy_from_probs",
     "cross_entropy_loss",
     "draw",
