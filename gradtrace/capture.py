@@ -266,8 +266,20 @@ def pretty_name(name: str) -> str:
 # -- recording bindings ---------------------------------------------------------------------
 
 
+class _Ref(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that knows the key it is filed under."""
+
+    __slots__ = ("key",)
+    key: int
+
+
 class _Recorder:
-    """The names the code bound values to, by value, without keeping any value alive."""
+    """The names the code bound values to, by value, without keeping any value alive.
+
+    It runs after every binding of the user's code, so it is kept cheap: whether a
+    type is a value type is decided once per type, and one callback forgets the
+    entry of a value that is freed.
+    """
 
     def __init__(self, hooked: bool = False) -> None:
         self.hooked = hooked  # True when the code runs with the binding hooks
@@ -275,11 +287,15 @@ class _Recorder:
         # id(value) -> (reference, (preference, binding number), name)
         self.names: dict[int, tuple[Callable[[], Any], tuple[int, int], str]] = {}
         self.parameters: set[int] = set()
+        self.value_types: dict[type, bool] = {}
 
     def bind(self, name: str, value: Any, local: int) -> None:
         """The hook the rewritten code calls after it binds `name` (never raises)."""
         try:
-            if is_value(value):
+            kind = self.value_types.get(type(value))
+            if kind is None:
+                kind = self.value_types[type(value)] = is_value(value)
+            if kind:
                 self.record(value, name, _LOCAL if local else _VARIABLE)
             elif not local:
                 self.scan(name, value)
@@ -288,24 +304,20 @@ class _Recorder:
 
     def record(self, value: Any, name: str, preference: int) -> None:
         key = id(value)
-        rank = (preference, next(self.counter))
         known = self.names.get(key)
-        if known is not None and known[0]() is value and known[1][0] <= preference:
+        if known is not None and known[1][0] <= preference and known[0]() is value:
             return
-        self.names[key] = (self._reference(value, key), rank, name)
-
-    def _reference(self, value: Any, key: int) -> Callable[[], Any]:
-        names = self.names
-
-        def forget(ref: weakref.ref[Any]) -> None:
-            entry = names.get(key)
-            if entry is not None and entry[0] is ref:
-                del names[key]
-
         try:
-            return weakref.ref(value, forget)
+            ref: Callable[[], Any] = _Ref(value, self._forget)
+            ref.key = key  # type: ignore[attr-defined]
         except TypeError:  # a value type without weak references: keep it alive
-            return lambda: value
+            ref = _strong(value)
+        self.names[key] = (ref, (preference, next(self.counter)), name)
+
+    def _forget(self, ref: _Ref) -> None:
+        entry = self.names.get(ref.key)
+        if entry is not None and entry[0] is ref:
+            del self.names[ref.key]
 
     def scan(self, name: str, obj: Any) -> None:
         """Record the values inside a container or object under their paths (`xs[0]`)."""
@@ -349,6 +361,10 @@ class _Recorder:
         if entry is None or entry[0]() is not value:
             return None
         return entry[1], entry[2]
+
+
+def _strong(value: Any) -> Callable[[], Any]:
+    return lambda: value
 
 
 def _key_text(key: str | int) -> str:
