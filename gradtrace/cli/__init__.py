@@ -47,10 +47,12 @@ examples:
   gradtrace export net.py --root loss --collapse σ --theme print --svg
 
 FILE runs like `python FILE.py`. Its module-level Values that feed no other
-module-level Value are the roots; with several, pick one with --root NAME.
-Unlabelled Values are labelled after their variables (w1 → w₁). backward() is
-run on the root unless the graph already has gradients or --no-backward is
-given; with --all-roots, gradients are left as FILE computed them.
+are the roots; with several, the one made last is exported (a note names the
+others; pick with --root NAME). Values are named after the code as it ran:
+variables (w1 → w₁), list, dict and attribute paths (xs[0], model.w[1]), and
+each loop iteration (a⁽⁰⁾, a⁽¹⁾, ...); explicit labels win. backward() is run on
+the root unless the graph already has gradients or --no-backward is given;
+with --all-roots, gradients are left as FILE computed them.
 """
 
 _TRAIN_EXAMPLES = """\
