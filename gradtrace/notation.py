@@ -66,7 +66,7 @@ OP_SYMBOLS: dict[str, str] = {
     "*": "×",
     "/": "÷",
     "neg": "−",
-    "**": "xʸ",
+    "**": "pow",
     "exp": "exp",
     "log": "log",
     "relu": "relu",
@@ -184,20 +184,24 @@ def format_constant(x: float, *, latex: bool = False) -> str:
 
 
 def op_symbol(op: str) -> str:
-    """The symbol drawn for an operation: `×`, `+`, `x²`, `x⁻¹`, `exp`, `σ`, ...
+    """The symbol drawn for an operation: `×`, `+`, `(·)²`, `(·)⁻¹`, `exp`, `σ`, ...
 
-    Powers by a number show their exponent (`"**2"` → `x²`, `"**0.5"` → `x^0.5`
-    when it has no superscript form); an operation gradtrace does not know is
-    drawn as its own name.
+    Powers by a number show their exponent on a placeholder dot, never on a
+    letter that could be read as an input called x: `"**2"` → `(·)²`,
+    `"**0.5"` → `√·`, `"**1.5"` → `(·)^1.5` (no superscript form); a power by
+    a value is `pow`. An operation gradtrace does not know is drawn as its own
+    name.
     """
     op = OP_ALIASES.get(op, op)
     if op in OP_SYMBOLS:
         return OP_SYMBOLS[op]
     exponent = _power_exponent(op)
     if exponent is not None:
+        if exponent == 0.5:
+            return "√·"
         text = format_constant(exponent)
         sup = superscript(text)
-        return "x" + sup if sup is not None else "x^" + text
+        return "(·)" + sup if sup is not None else "(·)^" + text
     return op
 
 

@@ -77,8 +77,8 @@ def test_figure1_svg_shows_every_label_value_and_gradient() -> None:
         if graph[i].children:
             assert fills(svg, f"op{i}") == {light.op_fill}
     assert texts(svg, f"op{graph.labelled('w₁x₁').id}") == ["×"]
-    assert texts(svg, f"op{graph.labelled('w₁²').id}") == ["x²"]
-    assert texts(svg, f"op{graph.labelled('G = σ(z)').id}") == ["x⁻¹"]
+    assert texts(svg, f"op{graph.labelled('w₁²').id}") == ["(·)²"]
+    assert texts(svg, f"op{graph.labelled('G = σ(z)').id}") == ["(·)⁻¹"]
 
 
 @needs_dot
@@ -327,6 +327,6 @@ def test_every_engine_op_is_drawn_with_its_symbol() -> None:
     svg = run_dot(to_dot(graph))
     drawn = {texts(svg, f"op{n.id}")[0] for n in graph if n.children}
     assert drawn == {
-        "+", "−", "×", "÷", "x²", "x⁻¹", "x^0.5", "xʸ", "exp", "log", "relu", "tanh", "σ",
+        "+", "−", "×", "÷", "(·)²", "(·)⁻¹", "√·", "pow", "exp", "log", "relu", "tanh", "σ",
         "·", "Σ",
     }  # fmt: skip

@@ -84,7 +84,7 @@ def test_micrograd_graph_traces_and_exports() -> None:
     assert graph[graph.roots[0]].data == c.data
     dot = to_dot(c)
     assert "relu" in dot
-    assert "x²" in dot
+    assert "(·)²" in dot
 
 
 def test_trace_restores_the_garbage_collector() -> None:

@@ -2,7 +2,7 @@
 
 Each value is a green box holding its label and forward value, with its
 gradient in a blue ellipse attached to it; each operation is an orange circle
-with its symbol (×, +, exp, x², σ, ...); constants are drawn small, without a
+with its symbol (×, +, exp, (·)², σ, ...); constants are drawn small, without a
 box. Values made inside `gradtrace.scope(name)` are grouped into a labelled
 cluster, or folded into a single node with `collapse=(name,)`.
 
