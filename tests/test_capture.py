@@ -268,11 +268,15 @@ def _table_cells(markdown: str) -> list[list[str]]:
 
 
 def _figure_texts(svg: str) -> tuple[set[str], list[str]]:
-    """Bold (names) and italic (expressions) texts of the value boxes."""
+    """Names (bold, a long one on two lines) and expressions (italic) of the value boxes."""
     import html
 
-    bold = {html.unescape(t) for t in re.findall(r'font-weight="bold"[^>]*>([^<]*)<', svg)}
-    italic = [html.unescape(t) for t in re.findall(r'font-style="italic"[^>]*>([^<]*)<', svg)]
+    bold, italic = set(), []
+    for box in re.findall(r'<g id="v\d+" class="node">(.*?)</g>', svg, re.S):
+        lines = re.findall(r'font-weight="bold"[^>]*>([^<]*)<', box)
+        if lines:
+            bold.add(html.unescape("".join(lines)))
+        italic += [html.unescape(t) for t in re.findall(r'font-style="italic"[^>]*>([^<]*)<', box)]
     return bold, italic
 
 

@@ -217,6 +217,22 @@ def to_dot(
         return writer.write(rankdir=rankdir, font=font, title=title, fast=fast)
 
 
+#: A name longer than this is drawn on two lines, broken before a `.` or `[` near its middle.
+_LONG_NAME = 18
+
+
+def _box_lines(name: str) -> list[str]:
+    """A box title, broken in two when it is a long path (`model.layers[0]` / `.w[1][0]`)."""
+    if len(name) <= _LONG_NAME:
+        return [name]
+    breaks = [i for i, c in enumerate(name) if c in ".[" and 0 < i < len(name) - 1]
+    if not breaks:
+        return [name]
+    middle = len(name) / 2
+    cut = min(breaks, key=lambda i: (abs(i - middle), name[i] != "."))
+    return [name[:cut], name[cut:]]
+
+
 def _theme(theme: str | Theme) -> Theme:
     if isinstance(theme, Theme):
         return theme
@@ -361,7 +377,7 @@ class _DotWriter:
         if not title:
             label = number
         elif self.named[i]:
-            label = f"<B>{html(title)}</B><BR/>{number}"
+            label = "".join(f"<B>{html(line)}</B><BR/>" for line in _box_lines(title)) + number
         else:
             label = f"<I>{html(title)}</I><BR/>{number}"
         items.append(f'v{i} [id="{q}v{i}", {a.value}, label=<{label}>];')
