@@ -45,6 +45,7 @@ written in HTML-like labels with XML escaping, so any text is safe.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -221,9 +222,13 @@ def to_dot(
 _LONG_NAME = 18
 
 
+#: A path as capture writes it: a name, then `.attribute` and `[index]` parts.
+_PATH = re.compile(r"[^\W\d][\w⁽⁾⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:\.[^\W\d]\w*|\[[^\]\[]*\])+")
+
+
 def _box_lines(name: str) -> list[str]:
     """A box title, broken in two when it is a long path (`model.layers[0]` / `.w[1][0]`)."""
-    if len(name) <= _LONG_NAME:
+    if len(name) <= _LONG_NAME or not _PATH.fullmatch(name):
         return [name]
     breaks = [i for i, c in enumerate(name) if c in ".[" and 0 < i < len(name) - 1]
     if not breaks:
