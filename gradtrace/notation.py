@@ -53,6 +53,7 @@ __all__ = [
     "format_constant",
     "format_number",
     "latex_label",
+    "latex_number",
     "op_symbol",
     "plain_text",
     "reference_name",
@@ -106,15 +107,51 @@ _GREEK = dict(
         strict=True,
     )
 )
+_TEXT_LETTERS = ["ss", "ae", "AE", "oe", "OE", "o", "O", "l", "L"]
 _LATEX_SYMBOLS = {
     "∂": r"\partial",
     "∇": r"\nabla",
     "·": r"\cdot",
+    "⋅": r"\cdot",
     "×": r"\times",
     "÷": r"\div",
     "−": "-",
     "∞": r"\infty",
     "√": r"\surd",
+    "ℓ": r"\ell",
+    "ħ": r"\hbar",
+    "±": r"\pm",
+    "∓": r"\mp",
+    "≤": r"\leq",
+    "≥": r"\geq",
+    "≠": r"\neq",
+    "≈": r"\approx",
+    "≡": r"\equiv",
+    "∼": r"\sim",
+    "∝": r"\propto",
+    "→": r"\to",
+    "←": r"\leftarrow",
+    "↦": r"\mapsto",
+    "∈": r"\in",
+    "∑": r"\sum",
+    "∏": r"\prod",
+    "∫": r"\int",
+    "∘": r"\circ",
+    "∅": r"\emptyset",
+    "⟨": r"\langle",
+    "⟩": r"\rangle",
+    "…": r"\ldots",
+    "⋯": r"\cdots",
+    "⁄": "/",
+    "ı": r"\imath",
+    "ȷ": r"\jmath",
+    "ς": r"\varsigma",
+    "ϖ": r"\varpi",
+    "ϱ": r"\varrho",
+    "ο": "o",
+    **{g: rf"\mathrm{{{a}}}" for g, a in zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX", strict=True)},
+    # Letters that exist only as text-mode commands (\mbox works in math without amsmath).
+    **{c: rf"\mbox{{\{cmd}}}" for c, cmd in zip("ßæÆœŒøØłŁ", _TEXT_LETTERS, strict=True)},
 }
 _LATEX_SPECIALS = {
     "\\": r"\backslash{}",
@@ -127,10 +164,27 @@ _LATEX_SPECIALS = {
     "%": r"\%",
     "^": r"\hat{}",
     "~": r"\sim{}",
-    "\n": " ",
-    "\r": " ",
-    "\t": " ",
 }
+#: Combining accents with a math accent command (`ŷ` is `y` + U+0302 → `\hat{y}`).
+_LATEX_ACCENTS = {
+    "\u0300": r"\grave",
+    "\u0301": r"\acute",
+    "\u0302": r"\hat",
+    "\u0303": r"\tilde",
+    "\u0304": r"\bar",
+    "\u0305": r"\bar",
+    "\u0306": r"\breve",
+    "\u0307": r"\dot",
+    "\u0308": r"\ddot",
+    "\u030a": r"\mathring",
+    "\u030c": r"\check",
+    "\u0332": r"\underline",
+    "\u20d7": r"\vec",
+}
+_PRIMES = {"'": 1, "′": 1, "″": 2, "‴": 3}
+#: Characters around which TeX spaces by itself (binary operators, relations): a label's
+#: spaces next to them are dropped rather than written as `\ `.
+_LATEX_SPACED = set("=+-−<>×·⋅÷±∓≤≥≠≈≡∼∝→←↦∈∘")
 
 
 def format_number(x: float, precision: int = 4) -> str:
@@ -244,45 +298,187 @@ def generated_name(node_id: int) -> str:
 
 
 def latex_label(text: str) -> str:
-    """A label as LaTeX math: `"w₁²"` → `"w_{1}^{2}"`, `"σ"` → `"\\sigma"`, specials escaped.
+    """A label as LaTeX math that compiles with pdflatex and lualatex alike.
 
-    Unicode sub- and superscripts become `_{...}` and `^{...}`, Greek letters
-    their commands, runs of two or more Latin letters `\\mathit{...}` (so
-    `loss` is one word, not a product), and the characters LaTeX treats
-    specially (`\\ { } $ & # _ % ^ ~`) are escaped. Other Unicode passes
-    through unchanged (fine for LuaLaTeX/XeLaTeX and for MathJax/KaTeX).
+    `"w₁²"` → `"w_{1}^{2}"`, `"σ"` → `"\\sigma"`, `"ŷ"` → `"\\hat{y}"`, `"ℓ"` → `"\\ell"`.
+
+    - Unicode sub- and superscripts become `_{...}` and `^{...}` (a second
+      script of the same kind gets an empty base, `x^{2}{}^{3}`, so it never
+      makes a "double superscript" error); primes stay primes.
+    - Greek letters and common math symbols (`∂ ∇ · × ≤ → ∞ ℓ ħ ...`) become their
+      commands; combining accents (precomposed or not: `ŷ`, `x̄`, `é`, `v⃗`) become
+      `\\hat`, `\\bar`, `\\acute`, `\\vec`, ...; compatibility forms are folded
+      (`𝑥` → `x`, `ﬁ` → `fi`, a no-break space → a space).
+    - Runs of two or more Latin letters become `\\mathit{...}` (so `loss` is one
+      word, not a product); spaces become `\\ ` except next to an operator or a
+      relation (`G = σ(z)` keeps TeX's own spacing).
+    - LaTeX's specials `\\ { } $ & # _ % ^ ~` are escaped; control characters
+      and line breaks become spaces; invisible formatting characters (zero-width
+      joiners, variation selectors) are dropped.
+    - Any other character (CJK, emoji, ...) has no form that both engines can
+      typeset with their default fonts, so it is written as its code point,
+      `⟨U+4E2D⟩` (`\\langle\\mathrm{U{+}4E2D}\\rangle`): visible, unambiguous, and it
+      compiles everywhere. Give such a value an ASCII or Greek label for a nicer figure.
+
+    Only base LaTeX is needed (no amsmath, no inputenc, no fontspec).
     """
-    text = plain_text(text)
-    out: list[str] = []
-    i, n = 0, len(text)
+    writer = _LatexMath()
+    chars = _latex_chars(plain_text(text).strip())
+    i, n = 0, len(chars)
+
+    def run_end(inside: Callable[[str], bool]) -> int:
+        j = i
+        while j < n and inside(chars[j]):
+            j += 1
+        return j
+
     while i < n:
-        ch = text[i]
+        ch = chars[i]
+        j = i + 1
         if ch in _SUB_TO_ASCII or ch in _SUP_TO_ASCII:
-            table, mark = (_SUB_TO_ASCII, "_") if ch in _SUB_TO_ASCII else (_SUP_TO_ASCII, "^")
-            j = i
-            while j < n and text[j] in table:
-                j += 1
-            out.append(mark + "{" + "".join(table[c] for c in text[i:j]) + "}")
-            i = j
-            continue
-        if ch.isascii() and ch.isalpha():
-            j = i
-            while j < n and text[j].isascii() and text[j].isalpha():
-                j += 1
-            word = text[i:j]
-            out.append(word if len(word) == 1 else r"\mathit{" + word + "}")
-            i = j
-            continue
-        if ch in _GREEK or ch in _LATEX_SYMBOLS:
-            command = "\\" + _GREEK[ch] if ch in _GREEK else _LATEX_SYMBOLS[ch]
-            following = text[i + 1 : i + 2]
-            if command[-1].isalpha() and following.isascii() and following.isalpha():
-                command += " "
-            out.append(command)
+            table = _SUB_TO_ASCII if ch in _SUB_TO_ASCII else _SUP_TO_ASCII
+            j = run_end(table.__contains__)
+            inner = _LatexMath()
+            for c in chars[i:j]:
+                inner.symbol(_latex_symbol(table[c]))
+            writer.script("_" if table is _SUB_TO_ASCII else "^", inner.text())
+        elif ch in _PRIMES:
+            j = run_end(_PRIMES.__contains__)
+            writer.primes(sum(_PRIMES[c] for c in chars[i:j]))
+        elif ch.isspace():
+            j = run_end(str.isspace)
+            writer.space(j - i)
+        elif ch.isascii() and ch.isalpha():
+            j = run_end(lambda c: c.isascii() and c.isalpha())
+            if j < n and unicodedata.combining(chars[j]) and j - i > 1:
+                j -= 1  # the accent belongs to the last letter alone
+            word = "".join(chars[i:j])
+            writer.symbol(word if len(word) == 1 else r"\mathit{" + word + "}")
+        elif unicodedata.combining(ch):
+            writer.accent(_LATEX_ACCENTS.get(ch), ch)
         else:
-            out.append(_LATEX_SPECIALS.get(ch, ch))
-        i += 1
-    return "".join(out)
+            writer.symbol(_latex_symbol(ch), spaced=ch in _LATEX_SPACED)
+        i = j
+    return writer.text() or "{}"
+
+
+def latex_number(x: float, precision: int = 4) -> str:
+    """A number as LaTeX math (no `$`): `format_number`'s text, with `\\infty`, `\\mathrm{nan}`
+    and `1.0000 \\times 10^{12}` for its non-finite and scientific forms."""
+    text = format_number(x, precision)
+    if text == "nan":
+        return r"\mathrm{nan}"
+    if text.endswith("inf"):
+        return text.replace("inf", r"\infty")
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+def _latex_chars(text: str, depth: int = 0) -> list[str]:
+    """`text` as characters `latex_label` knows, as far as Unicode normalisation gets it there.
+
+    A character with no entry of its own is decomposed (`ŷ` → `y` + U+0302) when
+    that gives a base and combining marks, else folded to its compatibility form
+    (`𝑥` → `x`); invisible format characters and variation selectors are dropped.
+    """
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii() or ch in _GREEK or ch in _LATEX_SYMBOLS or _known_script(ch):
+            out.append(ch)
+        elif unicodedata.category(ch) == "Cf" or "\ufe00" <= ch <= "\ufe0f":
+            continue
+        elif ch in _PRIMES or ch in _LATEX_ACCENTS or depth > 2:
+            out.append(ch)
+        else:
+            nfd = unicodedata.normalize("NFD", ch)
+            if len(nfd) > 1 and all(unicodedata.combining(c) for c in nfd[1:]):
+                out.extend(_latex_chars(nfd[0], depth + 1) + list(nfd[1:]))
+                continue
+            nfkc = unicodedata.normalize("NFKC", ch)
+            out.extend(_latex_chars(nfkc, depth + 1) if nfkc != ch else [ch])
+    return out
+
+
+def _known_script(ch: str) -> bool:
+    return ch in _SUB_TO_ASCII or ch in _SUP_TO_ASCII
+
+
+def _latex_symbol(ch: str) -> str:
+    """One character (not a Latin letter, script or accent) as LaTeX math."""
+    if ch in _GREEK:
+        return "\\" + _GREEK[ch]
+    if ch in _LATEX_SYMBOLS:
+        return _LATEX_SYMBOLS[ch]
+    if ch in _LATEX_SPECIALS:
+        return _LATEX_SPECIALS[ch]
+    if ch.isascii() and ch.isprintable():
+        return ch
+    return rf"\langle\mathrm{{U{{+}}{ord(ch):04X}}}\rangle"
+
+
+class _LatexMath:
+    """Joins the pieces of a math-mode label, keeping sub/superscripts and spaces valid."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.scripts = ""  # the scripts ("_", "^") the current base already carries
+        self.after_primes = False
+        self.accentable = False  # the last part is one symbol an accent can sit on
+        self.pending_space = 0
+        self.last_spaced = True  # the last part is an operator (or nothing yet)
+
+    def emit(self, text: str) -> None:
+        if self.parts and re.search(r"\\[A-Za-z]+$", self.parts[-1]) and text[:1].isalpha():
+            self.parts.append(" ")  # "\sigma x", not "\sigmax"
+        self.parts.append(text)
+
+    def symbol(self, text: str, *, spaced: bool = False) -> None:
+        if self.pending_space:  # TeX spaces operators itself; a plain space is ignored
+            self.emit(" " if spaced or self.last_spaced else r"\ " * self.pending_space)
+        self.pending_space = 0
+        self.emit(text)
+        self.scripts, self.after_primes = "", False
+        self.accentable, self.last_spaced = not spaced, spaced
+
+    def space(self, count: int) -> None:
+        self.pending_space += count
+
+    def script(self, mark: str, inner: str) -> None:
+        self.flush_space()
+        if mark in self.scripts and not (mark == "^" and self.after_primes):
+            self.parts.append("{}")
+            self.scripts = ""
+        self.parts.append(f"{mark}{{{inner}}}")
+        self.scripts += mark
+        self.after_primes = self.accentable = False
+
+    def primes(self, count: int) -> None:
+        self.flush_space()
+        if "^" in self.scripts:
+            self.parts.append("{}")
+            self.scripts = ""
+        self.parts.append("'" * count)
+        self.scripts += "^"
+        self.after_primes, self.accentable = True, False
+
+    def accent(self, command: str | None, mark: str) -> None:
+        if command is None or not self.accentable or self.pending_space:
+            self.symbol(_latex_symbol(mark))
+            return
+        base = {"i": r"\imath", "j": r"\jmath"}.get(self.parts[-1], self.parts[-1])
+        self.parts[-1] = f"{command}{{{base}}}"
+
+    def flush_space(self) -> None:
+        """Spaces before a script are kept (the script then has an empty base)."""
+        if self.pending_space:
+            self.emit(r"\ " * self.pending_space)
+            self.pending_space = 0
+            self.scripts, self.last_spaced = "", False
+
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 # -- expressions ---------------------------------------------------------------

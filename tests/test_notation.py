@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gradtrace import Value, trace
 from gradtrace.graph import Graph
@@ -14,6 +17,7 @@ from gradtrace.notation import (
     format_constant,
     format_number,
     latex_label,
+    latex_number,
     op_symbol,
     reference_name,
     superscript,
@@ -115,7 +119,69 @@ def test_latex_label() -> None:
     assert latex_label("σx") == r"\sigma x"
     assert latex_label("loss") == r"\mathit{loss}"
     assert latex_label("a_b$%#&{}~^\\") == (r"a\_b\$\%\#\&\{\}\sim{}\hat{}\backslash{}")
-    assert latex_label("two\nlines") == "\\mathit{two} \\mathit{lines}"
+    assert latex_label("two\nlines") == r"\mathit{two}\ \mathit{lines}"
+
+
+@pytest.mark.parametrize(
+    ("label", "latex"),
+    [
+        ("ŷ", r"\hat{y}"),  # precomposed U+0177
+        ("y\u0302", r"\hat{y}"),  # y + combining circumflex
+        ("x̄", r"\bar{x}"),
+        ("v⃗", r"\vec{v}"),
+        ("é", r"\acute{e}"),
+        ("naïve", r"\mathit{na}\ddot{\imath}\mathit{ve}"),
+        ("ℓ", r"\ell"),
+        ("ℓ₂", r"\ell_{2}"),
+        ("µ", r"\mu"),  # the micro sign folds to Greek mu
+        ("𝑥", "x"),  # mathematical italic x
+        ("ﬁ", r"\mathit{fi}"),
+        ("ß", r"\mbox{\ss}"),
+        ("ΑΒ", r"\mathrm{A}\mathrm{B}"),  # Greek capitals that look Latin
+        ("∂L/∂w", r"\partial L/\partial w"),
+        ("a ≤ b", r"a \leq b"),
+        ("my loss", r"\mathit{my}\ \mathit{loss}"),
+        ("a\u00a0b", r"a\ b"),  # no-break space
+        ("中", r"\langle\mathrm{U{+}4E2D}\rangle"),
+        ("😀", r"\langle\mathrm{U{+}1F600}\rangle"),
+        ("👍🏽", r"\langle\mathrm{U{+}1F44D}\rangle\langle\mathrm{U{+}1F3FD}\rangle"),
+        ("x\u200d", "x"),  # zero-width joiner: invisible, dropped
+        ("x²³", "x^{23}"),
+        ("x²₁³", "x^{2}_{1}{}^{3}"),  # never a double superscript
+        ("x₁₂", "x_{12}"),
+        ("f'", "f'"),
+        ("f′′", "f''"),
+        ("x²'", "x^{2}{}'"),
+        ("f'²", "f'^{2}"),
+        ("ₔ", r"_{\langle\mathrm{U{+}0259}\rangle}"),
+        ("̂x", r"\langle\mathrm{U{+}0302}\rangle x"),  # an accent with nothing to sit on
+        ("\x00\x07\x1b", "{}"),  # only control characters: an empty group, never "$$"
+        ("", "{}"),
+    ],
+)
+def test_latex_label_maps_unicode_to_commands(label: str, latex: str) -> None:
+    assert latex_label(label) == latex
+
+
+@given(st.text())
+def test_latex_label_is_ascii_with_balanced_braces(label: str) -> None:
+    """Whatever the label, the LaTeX is plain ASCII (no engine needs to know the character)."""
+    latex = latex_label(label)
+    assert latex.isascii() and latex.isprintable()
+    depth = 0
+    for token in re.findall(r"\\[{}]|[{}]", latex):
+        depth += {"{": 1, "}": -1}.get(token, 0)
+        assert depth >= 0
+    assert depth == 0
+
+
+def test_latex_number() -> None:
+    assert latex_number(-0.4) == "-0.4000"
+    assert latex_number(0.52996, 2) == "0.53"
+    assert latex_number(math.nan) == r"\mathrm{nan}"
+    assert latex_number(-math.inf) == r"-\infty"
+    assert latex_number(1e12) == r"1.0000 \times 10^{12}"
+    assert latex_number(-2.5e-20, 1) == r"-2.5 \times 10^{-20}"  # non-zero never reads as zero
 
 
 def _expr(root: Value, latex: bool = False) -> str:

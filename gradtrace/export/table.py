@@ -42,6 +42,7 @@ from gradtrace.notation import (
     Naming,
     format_number,
     latex_label,
+    latex_number,
     plain_text,
     reference_name,
 )
@@ -164,15 +165,7 @@ def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = Fal
 
 
 def _latex_number(x: float, precision: int) -> str:
-    text = format_number(x, precision)
-    if text == "nan":
-        return r"$\mathrm{nan}$"
-    if text.endswith("inf"):
-        return "$" + text.replace("inf", r"\infty") + "$"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return rf"${mantissa} \times 10^{{{int(exponent)}}}$"
-    return f"${text}$"
+    return f"${latex_number(x, precision)}$"
 
 
 def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
@@ -180,7 +173,9 @@ def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False)
 
     Needs `\\usepackage{booktabs}` and `\\usepackage{amsmath}` in the preamble.
     Variables and expressions are set in math mode (`w_{1}`, `\\frac{1}{1 + e^{-z}}`)
-    with LaTeX's special characters escaped.
+    and written in ASCII (see `gradtrace.notation.latex_label`), so any label compiles
+    with pdflatex and lualatex alike: specials are escaped, Greek letters, accents and
+    math symbols become commands, other characters their code point (`⟨U+4E2D⟩`).
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
