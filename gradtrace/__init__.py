@@ -16,6 +16,7 @@ from gradtrace.export.dot import to_dot
 from gradtrace.export.json import to_json
 from gradtrace.export.render import draw, render, to_svg
 from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, to_markdown
+from gradtrace.export.tikz import to_tikz
 from gradtrace.export.widget import WidgetError, to_html
 from gradtrace.figures import figure1
 from gradtrace.graph import Graph, Node, trace
@@ -77,6 +78,7 @@ __all__ = [
     "to_latex",
     "to_markdown",
     "to_svg",
+    "to_tikz",
     "trace",
     "train",
 ]

@@ -167,7 +167,8 @@ mo = ((m[0] * m[1] + m[2] ** 2).relu() + m[3] * m[1] - m[0]) * m[2]
 mo.backward()
 outs += [to_dot(mo), to_markdown(mo, all_nodes=True), to_json(mo)]
 if sys.argv[1] == "svg":
-    outs.append(to_svg(graph))
+    from gradtrace import to_tikz
+    outs += [to_svg(graph), to_tikz(graph), to_tikz(graph, theme="dark", collapse=("σ", "layer"))]
 print(json.dumps([hashlib.sha256(o.encode()).hexdigest() for o in outs]))
 """
 

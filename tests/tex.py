@@ -6,6 +6,7 @@ packages; a test that needs them fails (never skips) when they are missing.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -86,6 +87,16 @@ def rasterise(pdf: Path, dpi: int = 72) -> np.ndarray:
         timeout=TIMEOUT,
     )
     return read_ppm(out.with_suffix(".ppm"))
+
+
+def page_size(pdf: Path) -> tuple[float, float]:
+    """The first page's width and height in bp, as pdfinfo reports them."""
+    done = subprocess.run(
+        [_tool("pdfinfo"), str(pdf)], check=True, capture_output=True, text=True, timeout=TIMEOUT
+    )
+    match = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", done.stdout)
+    assert match, done.stdout
+    return float(match.group(1)), float(match.group(2))
 
 
 def read_ppm(path: Path) -> np.ndarray:
