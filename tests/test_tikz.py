@@ -11,6 +11,7 @@ import pytest
 from tex import ENGINES, compile_tex, mask, missing_characters, page_size, rasterise
 
 from gradtrace import GradtraceError, GraphTooLargeError, Value, scope, to_svg, trace
+from gradtrace.cli import main
 from gradtrace.export.dot import THEMES, Theme
 from gradtrace.export.tikz import LIBRARIES, to_tikz
 from gradtrace.figures import figure1
@@ -211,3 +212,38 @@ def test_a_theme_colour_tikz_cannot_write_is_a_one_line_error() -> None:
     assert "\n" not in str(error.value)
     with pytest.raises(GradtraceError, match="unknown theme"):
         to_tikz(figure1(), theme="neon")
+
+
+# -- the command line ------------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "figure1.py"
+
+
+def test_cli_writes_a_document_or_with_dot_tikz_a_picture_to_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "figure1.py"
+    source.write_text(EXAMPLE.read_text("utf-8"), encoding="utf-8")
+    assert main(["export", str(source), "--tikz", "--tex", "--theme", "print"]) == 0
+    document = tmp_path / "figure1.tikz.tex"  # .tex alone is the trace table
+    assert capsys.readouterr().out.splitlines() == [str(tmp_path / "figure1.tex"), str(document)]
+    assert document.read_text("utf-8") == to_tikz(figure1(), theme="print")
+    assert main(["export", str(source), "-o", str(tmp_path / "fig.tikz")]) == 0
+    picture = (tmp_path / "fig.tikz").read_text("utf-8")
+    assert picture == to_tikz(figure1(), standalone=False)
+    compile_tex(document.read_text("utf-8"), "pdflatex", tmp_path, name="standalone")
+    compile_tex(_document("fig.tikz"), "pdflatex", tmp_path, name="notes")
+
+
+def test_cli_refuses_a_tikz_figure_too_large_before_graphviz_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "chain.py"
+    source.write_text(
+        "from gradtrace import Value\nf = Value(1.0)\nfor _ in range(20):\n    f = f * 2\n",
+        encoding="utf-8",
+    )
+    assert main(["export", str(source), "--tikz", "--max-nodes", "10"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--max-nodes" in err
+    assert not (tmp_path / "chain.tikz.tex").exists()

@@ -33,6 +33,8 @@ FORMATS: dict[str, str] = {
     "dot": "the graph as Graphviz DOT source",
     "md": "the trace table in Markdown",
     "tex": "the trace table in LaTeX (booktabs)",
+    "tikz": "the graph as TikZ, in a LaTeX document FILE.tikz.tex (-o NAME.tikz: the "
+    "picture alone, for \\input; needs Graphviz)",
     "csv": "the trace table as CSV",
     "html": "the live demo page: sliders, gradients, step-through backward",
     "json": "the graph as JSON (the gradtrace.graph schema)",

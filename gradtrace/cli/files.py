@@ -17,7 +17,15 @@ from pathlib import Path
 
 from gradtrace.cli.common import CommandError
 
-__all__ = ["SUFFIXES", "check_source", "check_writable", "plan_outputs", "write_all"]
+__all__ = [
+    "ENDINGS",
+    "SUFFIXES",
+    "check_source",
+    "check_writable",
+    "ending",
+    "plan_outputs",
+    "write_all",
+]
 
 #: File suffixes that name a format (for `-o figure.png` without a format flag).
 SUFFIXES: dict[str, str] = {
@@ -28,11 +36,29 @@ SUFFIXES: dict[str, str] = {
     ".gv": "dot",
     ".md": "md",
     ".tex": "tex",
+    ".tikz.tex": "tikz",  # a LaTeX document (.tex alone is the trace table)
+    ".tikz": "tikz",  # the tikzpicture alone, for \input
     ".csv": "csv",
     ".html": "html",
     ".htm": "html",
     ".json": "json",
 }
+
+
+#: The file name ending of a format's default output, where it is not just `.FORMAT`.
+ENDINGS: dict[str, str] = {"tikz": ".tikz.tex"}
+
+
+def ending(path: Path) -> str:
+    """The longest `SUFFIXES` key `path`'s name ends with (`fig.tikz.tex` → `.tikz.tex`), else
+    its last suffix."""
+    name = path.name.lower()
+    known = [s for s in SUFFIXES if name.endswith(s) and len(name) > len(s)]
+    return max(known, key=len) if known else path.suffix.lower()
+
+
+def _named(folder: Path, stem: str, fmt: str) -> Path:
+    return folder / f"{stem}{ENDINGS.get(fmt, '.' + fmt)}"
 
 
 def check_source(name: str) -> Path:
@@ -66,19 +92,19 @@ def plan_outputs(
     known = ", ".join(sorted(SUFFIXES))
     if output is None:
         formats = list(formats) or ["svg"]
-        return formats, {f: source.with_suffix(f".{f}") for f in formats}
+        return formats, {f: _named(source.parent, source.stem, f) for f in formats}
     out = Path(output)
     if out.is_dir():
         formats = list(formats) or ["svg"]
-        return formats, {f: out / f"{source.stem}.{f}" for f in formats}
+        return formats, {f: _named(out, source.stem, f) for f in formats}
     wants_folder = output.endswith(("/", os.sep)) or len(formats) > 1
     if not formats and not wants_folder:
-        if out.suffix.lower() not in SUFFIXES:
+        if ending(out) not in SUFFIXES:
             raise CommandError(
                 f"unknown format {out.suffix or '(no suffix)'!r} in -o {output}; "
                 f"end the file name in one of {known}, or give a format flag like --svg"
             )
-        formats = [SUFFIXES[out.suffix.lower()]]
+        formats = [SUFFIXES[ending(out)]]
     if wants_folder or not out.suffix:
         if out.exists():
             raise CommandError(
@@ -89,10 +115,16 @@ def plan_outputs(
             "or give a file name with a suffix"
         )
     fmt = formats[0] if formats else "svg"
-    if SUFFIXES.get(out.suffix.lower()) != fmt:
+    if SUFFIXES.get(ending(out)) != fmt:
+        wanted = ENDINGS.get(fmt, "." + fmt)
+        stem = out.name[: len(out.name) - len(ending(out))] if ending(out) else out.name
+        if ending(out) in SUFFIXES and len(ending(out)) > len(out.suffix):  # fig.tikz.tex
+            what = f"ends in {ending(out)} (--{SUFFIXES[ending(out)]})"
+        else:
+            what = f"does not end in {wanted}"
         raise CommandError(
-            f"-o {output} does not end in .{fmt} but the format is --{fmt}; "
-            f"name the file {out.with_suffix('.' + fmt).name} or drop the flag"
+            f"-o {output} {what} but the format is --{fmt}; "
+            f"name the file {stem}{wanted} or drop the flag"
         )
     parent = out.parent
     if not parent.is_dir():

@@ -26,7 +26,7 @@ __all__ = ["run"]
 
 _IMAGES = ("svg", "png", "pdf")
 #: Formats that lay the graph out with Graphviz (the live demo page embeds an SVG).
-_GRAPHVIZ = (*_IMAGES, "html")
+_GRAPHVIZ = (*_IMAGES, "html", "tikz")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,6 +101,11 @@ def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
         from gradtrace.export.table import to_latex
 
         text = to_latex(graph, **tables)
+    elif fmt == "tikz":
+        from gradtrace.export.tikz import to_tikz
+
+        fragment = str(args.output or "").lower().endswith(".tikz")  # -o fig.tikz: for \input
+        text = to_tikz(graph, standalone=not fragment, max_nodes=None, **look)
     elif fmt == "csv":
         from gradtrace.export.table import to_csv
 
