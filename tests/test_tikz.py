@@ -115,7 +115,7 @@ def _document(*fragments: str) -> str:
             f"\\usetikzlibrary{{{','.join(LIBRARIES)}}}",
             r"\begin{document}",
             "Some text before the figures.",
-            *[f"\\input{{{name}}}\n" for name in fragments],
+            *[f"\\resizebox{{\\linewidth}}{{!}}{{\\input{{{name}}}}}\n" for name in fragments],
             r"\end{document}",
             "",
         ]
