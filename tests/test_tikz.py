@@ -247,3 +247,19 @@ def test_cli_refuses_a_tikz_figure_too_large_before_graphviz_runs(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--max-nodes" in err
     assert not (tmp_path / "chain.tikz.tex").exists()
+
+
+@pytest.mark.slow
+def test_every_example_exports_as_tikz_that_compiles(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Capture-style names (model.layers[0].w[1], a⁽⁰⁾), wrapped chains, micrograd: all compile."""
+    examples = sorted(EXAMPLE.parent.glob("*.py"))
+    assert len(examples) >= 5
+    for example in examples:
+        assert main(["export", str(example), "--tikz", "-o", str(tmp_path)]) == 0, example
+        document = tmp_path / f"{example.stem}.tikz.tex"
+        assert document.read_text("utf-8").isascii()
+        compile_tex(document.read_text("utf-8"), "pdflatex", tmp_path, name=example.stem)
+        assert missing_characters(tmp_path, name=example.stem) == [], example
+    capsys.readouterr()

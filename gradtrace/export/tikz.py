@@ -53,7 +53,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gradtrace.errors import GradtraceError
-from gradtrace.export.dot import _SHORT_EXPRESSION, THEMES, Theme, to_dot
+from gradtrace.export.dot import _SHORT_EXPRESSION, THEMES, Theme, _box_lines, to_dot
 from gradtrace.export.render import DEFAULT_MAX_NODES, _check_size, _run_dot
 from gradtrace.graph import Graph, as_graph
 from gradtrace.notation import (
@@ -403,9 +403,10 @@ class _Picture:
         # What the box says above its number, as to_dot has it: a named value's name in
         # bold, an inlined one's expression (in plain math) when it is short.
         number = f"${latex_number(node.data, self.precision)}$"
-        if self.naming.is_named(i):
-            title = latex_label(self.naming.title(i))
-            return "gt value", f"{{\\tikzset{{gt label}}${title}$}}\\\\{number}"
+        if self.naming.is_named(i):  # a long path name on two lines, as in to_dot
+            lines = _box_lines(self.naming.title(i))
+            title = "".join(f"{{\\tikzset{{gt label}}${latex_label(t)}$}}\\\\" for t in lines)
+            return "gt value", title + number
         if len(self.naming.name(i)) <= _SHORT_EXPRESSION:
             expr = self.naming.expression(i, latex=True)
             return "gt value", f"{{\\tikzset{{gt expression}}${expr}$}}\\\\{number}"
@@ -436,17 +437,17 @@ class _Picture:
 
 
 def _op_latex(op: str) -> str:
-    """An operation's symbol as LaTeX math: `\\times`, `x^{2}`, `\\mathrm{exp}`, `\\sigma`."""
+    """An operation's symbol as LaTeX math: `\\times`, `(\\cdot)^{2}`, `\\mbox{exp}`, `\\sigma`."""
     symbol = op_symbol(op)
-    if symbol.isascii() and symbol.isalpha():
-        return rf"\mathrm{{{symbol}}}"
-    if symbol.startswith("x^"):
-        rest = symbol[2:]
+    base, caret, power = symbol.partition("^")  # a power with no superscript form: (·)^0.3
+    if caret and base:
         try:
-            power = format_constant(float(rest.replace("−", "-")), latex=True)
+            exponent = format_constant(float(power.replace("−", "-")), latex=True)
         except ValueError:
-            power = latex_label(rest)
-        return f"x^{{{power}}}"
+            exponent = latex_label(power)
+        return f"{latex_label(base)}^{{{exponent}}}"
+    if symbol.isascii() and any(c.isalpha() for c in symbol):  # exp, relu, an unknown op's name
+        return f"\\mbox{{{_text(symbol)}}}"
     return latex_label(symbol)
 
 
