@@ -49,6 +49,7 @@ __all__ = [
     "MAX_TERMS",
     "OP_SYMBOLS",
     "Naming",
+    "atom",
     "expression",
     "format_constant",
     "format_number",
@@ -769,3 +770,49 @@ def _power_exponent(op: str) -> float | None:
         return float(op[2:])
     except ValueError:
         return None
+
+
+_FUNCTION_CALL = re.compile(r"[^\W\d_][\w₀-₉]*\(.*\)")
+
+
+def atom(name: str, *, latex: bool = False) -> str:
+    """`name` as one factor: as it is if it reads as one symbol, else in parentheses.
+
+    One symbol is a letter with sub- and superscripts (`x₁`, `w₁²`, `e⁻ᶻ`, `v₇`), a
+    function call (`σ(z)`, `tanh(x × 2)`) or a number that is not negative (`0.5`).
+    Anything else (`w₁x₁`, `1 + e⁻ᶻ`, `−1`, `loss`) is wrapped: `∂f/∂(w₁x₁)`.
+
+    Example:
+        >>> [atom(s) for s in ("x₁", "e⁻ᶻ", "σ(z)", "w₁x₁", "1 + e⁻ᶻ", "0.5", "−1")]
+        ['x₁', 'e⁻ᶻ', 'σ(z)', '(w₁x₁)', '(1 + e⁻ᶻ)', '0.5', '(−1)']
+    """
+    if latex:
+        simple = re.fullmatch(r"\\?[A-Za-z]+(_\{[^{}]*\})?(\^\{[^{}]*\})?|[0-9.]+", name)
+        if simple and (name.startswith("\\") or len(re.sub(r"[_^]\{.*", "", name)) == 1):
+            return name
+        if re.fullmatch(r"[0-9.]+", name):
+            return name
+        call = re.fullmatch(r"\\[A-Za-z]+(\{[A-Za-z]*\})?\\left\((.*)\\right\)", name)
+        if call and _balanced_call(name.replace(r"\left(", "(").replace(r"\right)", ")")):
+            return name
+        return rf"\left({name}\right)"
+    if re.fullmatch(r"[0-9.]+(e[+-]?\d+)?", name):
+        return name
+    head, rest = name[:1], name[1:]
+    if head.isalpha() and all(c in _SUB_TO_ASCII or c in _SUP_TO_ASCII for c in rest):
+        return name
+    if _FUNCTION_CALL.fullmatch(name) and _balanced_call(name):
+        return name
+    return f"({name})"
+
+
+def _balanced_call(name: str) -> bool:
+    """True if the first `(` of `name` closes at its very end (`σ(z)`, not `f(a) + g(b)`)."""
+    depth = 0
+    start = name.index("(")
+    for i, ch in enumerate(name[start:], start):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return i == len(name) - 1
+    return False
