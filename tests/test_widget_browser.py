@@ -760,3 +760,64 @@ def test_the_page_is_the_only_request(
     page.get_by_label("w₁, exact value").fill("0.7")
     page.locator(".gt-step").click()
     assert guarded[1].requests == [page.url]
+
+
+# -- the walk tells the steps of gradtrace.steps ------------------------------------------
+
+
+def _status(page: Any) -> str:
+    return page.locator(".gt-status").evaluate("p => p.textContent")
+
+
+def test_status_line_is_the_python_step_text(open_html: Callable[[str, str], Any]) -> None:
+    """Every backward step's status line is `gradtrace.steps`' sentence, also after a slider
+    moved (the page fills the same template with the numbers it recomputed)."""
+    from gradtrace.figures import figure1
+    from gradtrace.steps import walk
+
+    page = _figure1_page(open_html)
+    for values in ({}, {"w₁": -0.75}):
+        if values:
+            page.get_by_label("w₁, exact value").fill("-0.75")
+        expected = walk(figure1(**{FIGURE1_ARGS[k]: v for k, v in values.items()})).backward
+        page.locator(".gt-reset").click()
+        for k, step in enumerate(expected):
+            page.locator(".gt-step").click()
+            done = "\nDone: every gradient is complete." if k == len(expected) - 1 else ""
+            assert _status(page) == step.text() + done, (values, k)
+
+
+def test_forward_walk_from_the_keyboard(open_html: Callable[[str, str], Any]) -> None:
+    """The pass chooser is a radio group: arrow keys pick the forward pass, Step computes one
+    value at a time (the others read — and are dimmed), and the sentences are Python's."""
+    from gradtrace.figures import figure1
+    from gradtrace.steps import walk
+
+    page = _figure1_page(open_html)
+    steps = walk(figure1()).forward
+    page.locator(".gt-pass input[value=backward]").focus()
+    page.keyboard.press("ArrowLeft")  # the other radio of the group: forward
+    assert page.locator(".gt-pass input[value=forward]").is_checked()
+    assert _status(page).startswith("Start: no value is computed yet")
+    assert {row[1] for row in _shown_rows(page)} == {"—"}
+    assert {row[2] for row in _shown_rows(page)} == {"—"}
+    step = page.locator(".gt-step")
+    step.focus()
+    graph = trace(figure1())
+    for k, expected in enumerate(steps):
+        page.keyboard.press("Enter")
+        text = _status(page)
+        assert text.split("\nDone")[0] == expected.text(), k
+        assert _active_ids(page) == [expected.node]
+        known = {s.node for s in steps[: k + 1]}
+        for node in graph:
+            row = page.locator(f'[data-gt-data="{node.id}"]')
+            if row.count():
+                shown = row.inner_text()
+                assert (shown != "—") == (node.id in known), (k, node.label)
+    assert "Done: every value is computed" in _status(page)
+    assert [r[1] for r in _shown_rows(page)] == [r[1] for r in _expected_rows(figure1())]
+    # Back to backward(): the gradients appear as the rules run.
+    page.locator(".gt-pass input[value=backward]").check()
+    step.click()
+    assert "Step 1 of 12 (backward)" in _status(page)

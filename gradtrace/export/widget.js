@@ -107,6 +107,18 @@
     return x !== 0 && !/[1-9]/.test(text) ? scientific(x, p) : text;
   }
 
+  var SLOT = /\{\{|\}\}|\{(\d+)(p?)\}/g;
+
+  /** A step's sentence (gradtrace.steps): slots {k} get numbers[k], {kp} in parentheses
+   *  when negative, {{ and }} are literal braces. The same rule as Python's steps.fill. */
+  function fill(template, numbers, precision) {
+    return template.replace(SLOT, function (whole, k, paren) {
+      if (whole === "{{" || whole === "}}") return whole.charAt(0);
+      var text = formatNumber(numbers[Number(k)], precision);
+      return paren && text.charAt(0) === "-" ? "(" + text + ")" : text;
+    });
+  }
+
   /** A number as a reader would type it: `0.2`, `-0.4`, `nan`, `inf` (see parseNumber). */
   function typed(x) {
     return isFinite(x) ? String(x) : formatNumber(x);
@@ -360,7 +372,11 @@
   // -- the widget ------------------------------------------------------------------------
 
   var STEP_MS = 900;
-  var ACTIVE = 1, RECEIVING = 2, PENDING = 4; // how a node is highlighted during a walk
+  // How a node is highlighted during a walk: its rule runs (or its value is computed), it
+  // receives gradient, its gradient is not final, its value is not computed yet.
+  var ACTIVE = 1, RECEIVING = 2, PENDING = 4, UNKNOWN = 8;
+  var FORWARD = "forward", BACKWARD = "backward";
+  var DASH = "\u2014"; // a number not computed yet
 
   function Widget(root) {
     this.root = root;
@@ -371,7 +387,9 @@
     this.values = {};
     this.live = this.cg.unknown.length === 0;
     this.timer = null;
-    this.walk = this.cg.steps.length; // how many local rules have run
+    this.passes = config.steps || { forward: [], backward: [] }; // from gradtrace.steps
+    this.pass = BACKWARD; // which pass a walk goes through
+    this.walk = this.cg.steps.length; // how many steps of that pass have run
     this.walking = false; // false: the full result; true: stopped at step `walk` of a walk
     this.find();
     this.bind();
@@ -402,6 +420,7 @@
     function firstText(el) {
       return el.querySelector("text");
     }
+    this.svgBox = new Array(n);
     this.svgData = new Array(n);
     this.svgGrad = new Array(n);
     this.svgValue = new Array(n);
@@ -409,6 +428,7 @@
     this.svgOp = new Array(n);
     this.svgEdges = new Array(n);
     for (var i = 0; i < n; i++) {
+      this.svgBox[i] = all("node", i);
       this.svgData[i] = all("data", i, lastText);
       this.svgGrad[i] = all("grad", i, firstText);
       this.svgGradShape[i] = all("grad", i);
@@ -429,6 +449,7 @@
     this.playButton = root.querySelector(".gt-play");
     this.stepButton = root.querySelector(".gt-step");
     this.resetButton = root.querySelector(".gt-reset");
+    this.passChoice = Array.prototype.slice.call(root.querySelectorAll(".gt-pass input"));
     this.controls = [];
     var boxes = root.querySelectorAll(".gt-control");
     for (var k = 0; k < boxes.length; k++) {
@@ -480,11 +501,16 @@
       values.addEventListener("click", function () { self.resetValues(); });
     }
     if (!this.live) {
-      [this.playButton, this.stepButton, this.resetButton].forEach(function (b) {
-        if (b) b.disabled = true;
-      });
+      [this.playButton, this.stepButton, this.resetButton].concat(this.passChoice).forEach(
+        function (b) { if (b) b.disabled = true; }
+      );
       return;
     }
+    this.passChoice.forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        if (radio.checked) self.choosePass(radio.value);
+      });
+    });
     this.playButton.addEventListener("click", function () { self.togglePlay(); });
     this.stepButton.addEventListener("click", function () { self.step(); });
     this.resetButton.addEventListener("click", function () { self.resetWalk(); });
@@ -513,6 +539,20 @@
     this.update();
   };
 
+  /** How many steps the chosen pass has. */
+  Widget.prototype.total = function () {
+    return this.pass === FORWARD ? this.passes.forward.length : this.cg.steps.length;
+  };
+
+  /** Walk the forward pass or backward(), from its start. */
+  Widget.prototype.choosePass = function (which) {
+    this.pause();
+    this.pass = which === FORWARD ? FORWARD : BACKWARD;
+    this.walk = 0;
+    this.walking = true;
+    this.update();
+  };
+
   /** Recompute forward, then backward up to the current step of the walk, and show it. */
   Widget.prototype.update = function () {
     var cg = this.cg;
@@ -526,7 +566,8 @@
     }
     this.data = forward(cg, this.values);
     this.grad = seed(cg);
-    for (var s = 0; s < this.walk; s++) runRule(cg, this.data, this.grad, cg.steps[s]);
+    var rules = !this.walking ? cg.steps.length : this.pass === FORWARD ? 0 : this.walk;
+    for (var s = 0; s < rules; s++) runRule(cg, this.data, this.grad, cg.steps[s]);
     this.show();
   };
 
@@ -548,9 +589,18 @@
   Widget.prototype.show = function () {
     var cg = this.cg, p = this.precision, n = cg.size;
     var walking = this.walking;
-    var active = walking && this.walk > 0 ? cg.steps[this.walk - 1] : -1;
-    var done = null;
-    if (walking) {
+    var ahead = walking && this.pass === FORWARD; // walking forward: no gradient yet
+    var active = -1;
+    if (walking && this.walk > 0) {
+      active = ahead ? this.passes.forward[this.walk - 1][0] : cg.steps[this.walk - 1];
+    }
+    var done = null, known = null;
+    if (ahead) {
+      done = new Uint8Array(n); // no gradient is final
+      known = new Uint8Array(n);
+      for (var v = 0; v < n; v++) known[v] = this.config.constants[v] ? 1 : 0;
+      for (var f = 0; f < this.walk; f++) known[this.passes.forward[f][0]] = 1;
+    } else if (walking) {
       // A gradient is final once every rule that sends to it has run.
       done = new Uint8Array(n);
       var pending = new Uint8Array(n);
@@ -562,16 +612,17 @@
     }
     var receiving = {};
     if (!this.marks) this.marks = new Uint8Array(n);
-    if (active >= 0) cg.children[active].forEach(function (c) { receiving[c] = 1; });
+    if (active >= 0 && !ahead) cg.children[active].forEach(function (c) { receiving[c] = 1; });
     for (var id = 0; id < n; id++) {
-      var dataText = formatNumber(this.data[id], p);
-      var gradText = formatNumber(this.grad[id], p);
+      var unknown = ahead && !known[id];
+      var dataText = unknown ? DASH : formatNumber(this.data[id], p);
+      var gradText = ahead ? DASH : formatNumber(this.grad[id], p);
       setTexts(this.svgData[id], dataText);
       setTexts(this.svgGrad[id], gradText);
       setText(this.cellData[id], dataText);
       setText(this.cellGrad[id], gradText);
       var bits = (id === active ? ACTIVE : 0) | (receiving[id] === 1 ? RECEIVING : 0) |
-        (walking && !done[id] ? PENDING : 0);
+        (walking && !done[id] ? PENDING : 0) | (unknown ? UNKNOWN : 0);
       if (bits !== this.marks[id]) { // touch the DOM only where the highlighting changes
         this.marks[id] = bits;
         this.mark(id, bits);
@@ -615,8 +666,10 @@
     for (i = 0; i < this.svgGradShape[id].length; i++) {
       toggle(this.svgGradShape[id][i], "gt-pending", bits & PENDING);
     }
+    for (i = 0; i < this.svgBox[id].length; i++) toggle(this.svgBox[id][i], "gt-unknown", bits & UNKNOWN);
     var row = this.rows[id];
     if (row) {
+      toggle(row, "gt-unknown", bits & UNKNOWN);
       toggle(row, "gt-active", bits & ACTIVE);
       toggle(row, "gt-receiving", bits & RECEIVING);
       toggle(row, "gt-pending", bits & PENDING);
@@ -629,40 +682,47 @@
     return this.config.names[id];
   };
 
-  /** One sentence for the status line: what the last rule did. */
+  /** The status line: the sentence gradtrace.steps wrote for the last step, with this
+   *  page's numbers in its slots. */
   Widget.prototype.narrate = function (active) {
-    var cg = this.cg, t = this.config.text, p = this.precision, self = this;
-    var total = cg.steps.length;
+    var cg = this.cg, t = this.config.text, p = this.precision;
+    var total = this.total();
+    var forwardPass = this.pass === FORWARD;
     if (!this.walking) {
-      this.say(t.ready.replace("{n}", String(total)));
+      this.say((forwardPass ? t.ready_forward : t.ready).replace("{n}", String(total)));
       return;
     }
     if (active < 0) {
-      this.say(t.seed.replace("{root}", this.name(cg.root)));
+      this.say(forwardPass ? t.start_forward : t.seed.replace("{root}", this.name(cg.root)));
       return;
     }
-    // Recompute the walk one step short to show old + contribution = new for each child.
+    var step = (forwardPass ? this.passes.forward : this.passes.backward)[this.walk - 1];
+    var done = this.walk === total ? "\n" + (forwardPass ? t.done_forward : t.done) : "";
+    if (!step) {
+      this.say("Step " + this.walk + " of " + total + "." + done);
+      return;
+    }
+    var numbers = forwardPass ? this.slotsForward(step[2]) : this.slotsBackward(active, step[2]);
+    this.say(fill(step[1], numbers, p) + done);
+  };
+
+  Widget.prototype.slotsForward = function (slots) {
+    var d = this.data;
+    return slots.map(function (slot) { return d[slot[1]]; });
+  };
+
+  /** The numbers of a backward step's slots: values, gradients after and before the step,
+   *  and the step's local derivatives and contributions (its rule run on its own). */
+  Widget.prototype.slotsBackward = function (active, slots) {
+    var cg = this.cg, d = this.data, after = this.grad;
     var before = seed(cg);
-    for (var s = 0; s < this.walk - 1; s++) runRule(cg, this.data, before, cg.steps[s]);
-    var seen = {};
-    var parts = [];
-    cg.children[active].forEach(function (c) {
-      if (seen[c] || self.config.constants[c]) return; // a * a: one line, both contributions
-      seen[c] = 1;
-      var old = before[c], now = self.grad[c];
-      var added = formatNumber(now - old, p);
-      if (added.charAt(0) === "-") added = "(" + added + ")";
-      parts.push(self.name(c) + ": " + formatNumber(old, p) + " + " + added + " = " + formatNumber(now, p));
-    });
-    this.say(
-      t.step
-        .replace("{i}", String(this.walk))
-        .replace("{n}", String(total))
-        .replace("{op}", this.config.ops[active])
-        .replace("{node}", this.name(active))
-        .replace("{grad}", formatNumber(this.grad[active], p)) +
-        " " + parts.join("; ") + "." + (this.walk === total ? " " + t.done : "")
-    );
+    for (var s = 0; s < this.walk - 1; s++) runRule(cg, d, before, cg.steps[s]);
+    var local = new Float64Array(cg.size), added = new Float64Array(cg.size);
+    var rule = cg.rules[active], children = cg.children[active];
+    rule.backward(children, d, local, 1, d[active]);
+    rule.backward(children, d, added, after[active], d[active]);
+    var table = { d: d, g: after, b: before, l: local, c: added };
+    return slots.map(function (slot) { return table[slot[0]][slot[1]]; });
   };
 
   Widget.prototype.say = function (text) {
@@ -670,7 +730,7 @@
   };
 
   Widget.prototype.step = function () {
-    var total = this.cg.steps.length;
+    var total = this.total();
     if (!this.walking || this.walk >= total) this.walk = 0; // a new walk: only ∂f/∂f = 1 known
     else this.walk += 1;
     this.walking = true;
@@ -691,9 +751,9 @@
       return;
     }
     var self = this;
-    if (!this.walking || this.walk >= this.cg.steps.length) this.step();
+    if (!this.walking || this.walk >= this.total()) this.step();
     this.timer = window.setInterval(function () {
-      if (self.walk >= self.cg.steps.length) self.pause();
+      if (self.walk >= self.total()) self.pause();
       else self.step();
     }, api.stepMs || STEP_MS);
     this.root.classList.add("gt-playing"); // the button now reads "Pause"
@@ -745,6 +805,7 @@
   api.widgetVersion = VERSION;
   api.evaluate = evaluate;
   api.formatNumber = formatNumber;
+  api.fill = fill;
   api.parseNumber = parseNumber;
   api.startAll = startAll;
 

@@ -4,7 +4,8 @@
 
 - the Graphviz figure (SVG, inlined),
 - a slider and a number box for each input leaf,
-- step-through controls for the backward pass (play / pause, step, reset),
+- step-through controls for the forward pass or the backward pass (play / pause, step,
+  reset), each step told in the sentence `gradtrace.steps` writes for it,
 - the trace table,
 - and a small script (`widget.js`, with its style sheet `widget.css`, both package data
   inlined into the page) that recomputes the forward and backward pass **on the exported
@@ -58,6 +59,7 @@ from gradtrace.notation import (
     op_symbol,
     reference_name,
 )
+from gradtrace.steps import StepsError, walk
 
 __all__ = ["WidgetError", "to_html", "widget_assets"]
 
@@ -66,9 +68,12 @@ TEXT = {
     "play": "Play",
     "pause": "Pause",
     "ready": "Move a slider to recompute, or walk backward() one rule at a time ({n} steps).",
+    "ready_forward": "Move a slider to recompute, or walk the forward pass one value at a time "
+    "({n} steps).",
     "seed": "Start: ∂f/∂f = 1 at {root}. Press Step to run the first local rule.",
-    "step": "Step {i} of {n}: the {op} rule of {node} sends its gradient {grad} back.",
+    "start_forward": "Start: no value is computed yet. Press Step to compute the first one.",
     "done": "Done: every gradient is complete.",
+    "done_forward": "Done: every value is computed; walk backward() next.",
     "static": (
         "This graph uses the operation '{op}', which the live demo cannot recompute: "
         "the numbers shown are those of the export."
@@ -151,6 +156,15 @@ def to_html(
         raise WidgetError(f"widget_id must be a letter then letters, digits or '_', got {prefix!r}")
 
     svg, svg_ids = _figure(graph, prefix, precision, max_nodes)
+    try:
+        steps = walk(graph)
+    except StepsError:  # an operation the page cannot recompute: it is shown read-only
+        passes: dict[str, list[Any]] = {"forward": [], "backward": []}
+    else:
+        passes = {
+            "forward": [[s.node, s.template, s.slots] for s in steps.forward],
+            "backward": [[s.node, s.template, s.slots] for s in steps.backward],
+        }
     config = {
         "graph": graph_dict,
         "precision": precision,
@@ -158,6 +172,7 @@ def to_html(
         "names": [naming.name(n.id) for n in graph],
         "ops": [op_symbol(n.op) if n.children else "" for n in graph],
         "constants": [n.role == "constant" for n in graph],
+        "steps": passes,
         "text": TEXT,
     }
     body = "\n".join(
@@ -165,7 +180,7 @@ def to_html(
             f'<div class="gradtrace-widget" id="{prefix}" data-gt-widget="1">',
             f'<script type="application/json" class="gt-config">{_script_json(config)}</script>',
             _controls_html(controls, prefix, precision),
-            _walk_html(),
+            _walk_html(prefix),
             f'<figure class="gt-figure" aria-label="Computational graph of {_e(root_name)}">'
             f"{svg}</figure>",
             _table_html(graph, precision, all_nodes, root_name),
@@ -350,9 +365,16 @@ def _button(kind: str, label: str) -> str:
     )
 
 
-def _walk_html() -> str:
+def _walk_html(prefix: str) -> str:
+    choice = "".join(
+        f'<label><input type="radio" name="{prefix}-pass" value="{value}"'
+        f"{' checked' if value == 'backward' else ''}> {text}</label>"
+        for value, text in (("forward", "forward pass"), ("backward", "backward()"))
+    )
     return (
-        '<div class="gt-walk" role="group" aria-label="Walk through backward()">'
+        '<div class="gt-walk" role="group" aria-label="Walk through the forward pass or '
+        'backward()">'
+        f'<fieldset class="gt-pass"><legend>Walk through</legend>{choice}</fieldset>'
         + _button("play", TEXT["play"])
         + _button("step", "Step")
         + _button("reset", "Reset")
