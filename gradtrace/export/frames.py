@@ -173,7 +173,7 @@ class Film:
         )
         lines.append(
             f'  reserve [style=invis, shape=box, fixedsize=true, label="", '
-            f'width={big_w / 72:.4f}, height={big_h / 72:.4f}, '
+            f"width={big_w / 72:.4f}, height={big_h / 72:.4f}, "
             f'pos="{x0 + big_w / 2:.2f},{top - big_h / 2:.2f}"];'
         )
         lines.append("}")
@@ -200,7 +200,7 @@ class Film:
                     override["label"] = format_number(state.grads[i], self.precision)
                 if not state.final[i]:
                     override.update(_dimmed(obj, ("color", "fillcolor", "fontcolor")))
-            if i == state.active and kind in ("v", "op") or (
+            if (i == state.active and kind in ("v", "op")) or (
                 kind == "g" and i == state.active and state.grads is not None
             ):
                 override.update(color=t.op_line, penwidth="3.5")
@@ -244,11 +244,11 @@ def _states(w: Walk, steps: Sequence[Step]) -> list[_State]:
             known[step.node] = True
             states.append(_State(step.node, frozenset(), tuple(known), None, (False,) * n))
             continue
-        for c in step.contributions:
-            grads[c.child] = c.after
+        for part in step.contributions:
+            grads[part.child] = part.after
         k = step.index - 1
         final = tuple(last[i] <= k for i in range(n))
-        receivers = frozenset(c.child for c in step.contributions)
+        receivers = frozenset(part.child for part in step.contributions)
         states.append(_State(step.node, receivers, None, tuple(grads), final))
     return states
 
@@ -369,8 +369,12 @@ def _fixed_id(pdf: bytes) -> bytes:
     body = pdf[: found.start()]
     digest = hashlib.md5(body, usedforsecurity=False).hexdigest().encode()
     digest = digest[: len(found[1])].ljust(len(found[1]), b"0")
-    return pdf[: found.start(1)] + digest + pdf[found.end(1) : found.start(2)] + digest + (
-        pdf[found.end(2) :]
+    return (
+        pdf[: found.start(1)]
+        + digest
+        + pdf[found.end(1) : found.start(2)]
+        + digest
+        + (pdf[found.end(2) :])
     )
 
 
