@@ -24,7 +24,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from gradtrace.errors import GradtraceError
 from gradtrace.graph import Graph, as_graph
@@ -69,7 +69,7 @@ class Sum:
     terms: tuple[Term, ...]
 
 
-Term = Union[Edge, Product, Sum]
+Term = Edge | Product | Sum
 
 
 @dataclass(frozen=True)
