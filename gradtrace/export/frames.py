@@ -265,6 +265,8 @@ def prepare(
     graph = as_graph(graph_or_root)
     if max_nodes is not None and len(graph) > max_nodes:
         raise GraphTooLargeError(len(graph), max_nodes)
+    if passes not in ("forward", "backward", "both"):
+        raise FramesError(f"unknown pass {passes!r}; use 'forward', 'backward' or 'both'")
     if theme not in THEMES:
         raise FramesError(f"unknown theme {theme!r}; use one of {', '.join(map(repr, THEMES))}")
     steps_walk = walk(graph)
