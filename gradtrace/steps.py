@@ -184,8 +184,8 @@ def walk(graph_or_root: Any) -> Walk:
         >>> w = walk(figure1())
         >>> len(w.forward), len(w.backward)
         (16, 12)
-        >>> print(w.backward[2].text())
-        Step 3 of 12 (backward): the + rule of z sends ∂f/∂z = 0.2491 back.
+        >>> print(w.backward[7].text())
+        Step 8 of 12 (backward): the + rule of z sends ∂f/∂z = 0.2491 back.
         ∂f/∂(w₁x₁) += ∂f/∂z · ∂z/∂(w₁x₁) = 0.2491 × 1.0000 = 0.2491
         ∂f/∂(w₂x₂) += ∂f/∂z · ∂z/∂(w₂x₂) = 0.2491 × 1.0000 = 0.2491
     """
