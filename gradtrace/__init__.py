@@ -12,7 +12,10 @@ from gradtrace.errors import (
     GraphvizNotFoundError,
     RenderError,
 )
+from gradtrace.export.beamer import to_beamer
+from gradtrace.export.derivation import derive, to_derivation
 from gradtrace.export.dot import to_dot
+from gradtrace.export.frames import to_frames
 from gradtrace.export.json import to_json
 from gradtrace.export.render import draw, render, to_svg
 from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, to_markdown
@@ -31,6 +34,7 @@ from gradtrace.nn import (
     softmax,
 )
 from gradtrace.notation import format_number
+from gradtrace.steps import walk
 from gradtrace.train import History, TrainingDivergedError, TrainingError, accuracy, predict, train
 
 __all__ = [
@@ -59,6 +63,7 @@ __all__ = [
     "capture_namespace",
     "cross_entropy_from_probs",
     "cross_entropy_loss",
+    "derive",
     "draw",
     "figure1",
     "format_number",
@@ -70,8 +75,11 @@ __all__ = [
     "softmax",
     "spiral",
     "table_rows",
+    "to_beamer",
     "to_csv",
+    "to_derivation",
     "to_dot",
+    "to_frames",
     "to_html",
     "to_html_table",
     "to_json",
@@ -81,5 +89,6 @@ __all__ = [
     "to_tikz",
     "trace",
     "train",
+    "walk",
 ]
 __version__ = "0.1.0"

@@ -117,6 +117,21 @@ def _layer_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+#: The formats of `--steps`.
+STEP_FORMATS = ("svg", "png", "pdf", "gif", "tex")
+
+
+def _step_formats(text: str) -> tuple[str, ...]:
+    """`"pdf,gif"` → `("pdf", "gif")`, each one of `STEP_FORMATS`."""
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    wrong = [f for f in chosen if f not in STEP_FORMATS]
+    if wrong or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of step formats from {','.join(STEP_FORMATS)}"
+        )
+    return chosen
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `gradtrace` argument parser, with its `export` and `train` subcommands."""
     from gradtrace import __version__
@@ -189,6 +204,36 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SCOPE",
         help="draw the values made in `with scope(SCOPE):` as one node (repeatable)",
+    )
+    walk = export.add_argument_group("step by step (frames for slides, derivations)")
+    walk.add_argument(
+        "--steps",
+        type=_step_formats,
+        metavar="FORMATS",
+        help="one frame per step of the forward/backward pass, in any of svg,png (numbered "
+        "files), pdf (a page per step), gif (animated), tex (a Beamer frame with an overlay "
+        "per step, beside its PDF); comma-separated",
+    )
+    walk.add_argument(
+        "--pass",
+        dest="walk_pass",
+        choices=("forward", "backward", "both"),
+        default="both",
+        help="which pass --steps draws (default both: forward, then backward)",
+    )
+    walk.add_argument(
+        "--max-steps",
+        type=_whole(1),
+        metavar="N",
+        help="refuse to draw more than N frames (default 300)",
+    )
+    walk.add_argument(
+        "--derivation",
+        action="append",
+        default=[],
+        metavar="LEAF",
+        help="write the chain rule for ∂f/∂LEAF as a sum over paths (FILE-derivation.md and "
+        ".tex; repeatable; x1 finds x₁)",
     )
     export.set_defaults(command_module="gradtrace.cli.run_export")
 

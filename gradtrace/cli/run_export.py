@@ -32,8 +32,14 @@ _GRAPHVIZ = (*_IMAGES, "html", "tikz")
 def run(args: argparse.Namespace) -> int:
     """Carry out `gradtrace export` for parsed arguments; returns the exit status."""
     source = check_source(args.file)
-    formats, targets = plan_outputs(source, [f for f in FORMATS if getattr(args, f)], args.output)
-    check_writable(list(targets.values()))
+    flags = [f for f in FORMATS if getattr(args, f)]
+    stepwise = bool(args.steps or args.derivation)
+    if flags or not stepwise:
+        formats, targets = plan_outputs(source, flags, args.output)
+    else:
+        formats, targets = [], {}
+    folder = _stepwise_folder(source, args.output) if stepwise else source.parent
+    check_writable([*targets.values(), folder / f".{source.stem}-steps"])
     absolute = {f: path.absolute() for f, path in targets.items()}
 
     try:
@@ -63,10 +69,29 @@ def run(args: argparse.Namespace) -> int:
     if any(f in _GRAPHVIZ for f in formats):
         _check_size(len(graph), args.max_nodes)
     contents = {absolute[f]: _produce(f, graph, args) for f in formats}
+    written = [targets[f] for f in formats]
+    if stepwise:
+        from gradtrace.cli.stepwise import produce
+
+        for path, data in produce(graph, args, folder, source.stem).items():
+            contents[path.absolute()] = data
+            written.append(path)
     write_all(contents)
-    for f in formats:
-        print(targets[f])
+    for path in written:
+        print(path)
     return 0
+
+
+def _stepwise_folder(source: Path, output: str | None) -> Path:
+    """Where --steps and --derivation write: next to FILE, or the folder -o names."""
+    if output is None:
+        return source.parent
+    if Path(output).is_dir():
+        return Path(output)
+    raise CommandError(
+        f"-o {output} is not an existing folder; --steps and --derivation write several "
+        "files, so give a folder (mkdir -p it first) or leave -o out"
+    )
 
 
 def _check_scopes(graph: Graph, collapse: list[str]) -> None:
