@@ -326,3 +326,40 @@ def test_default_cache_dir_is_ignored_by_git() -> None:
         ["git", "check-ignore", "-q", ".cache/gradtrace/0123.json"], cwd=ROOT, check=False
     )
     assert ignored.returncode == 0
+
+
+def test_derivation_page_boxes_the_closed_forms_beside_the_generated_sums(site: Path) -> None:
+    """The seed's four boxed closed forms, evaluated here, equal the generated path sums."""
+    import math
+
+    from gradtrace.notation import format_number
+
+    page = html.unescape(_page(site, "derivation"))
+    boxed = re.findall(r"<annotation[^>]*>(\\boxed\{.*?\})</annotation>", page, re.S)
+    closed = [b for b in boxed if r"\sigma(s)" in b]
+    assert len(closed) == 4
+    for name, tail in (("x_1", "w_1"), ("x_2", "w_2"), ("w_1", "x_1 + w_1"), ("w_2", "x_2 + w_2")):
+        assert any(rf"\partial {name}}} =" in b and b.endswith(rf"\cdot {tail}}}") for b in closed)
+    w1, w2, x1, x2 = 0.2, 0.4, -0.4, 0.5
+    s = w1 * x1 + w2 * x2
+    d = 1 / (1 + math.exp(-s)) * (1 - 1 / (1 + math.exp(-s)))
+    values = {"x_{1}": d * w1, "x_{2}": d * w2, "w_{1}": d * x1 + w1, "w_{2}": d * x2 + w2}
+    generated = dict(re.findall(r"\\partial ([wx]_\{\d\})\} = (-?[\d.]+)\}", "\n".join(boxed)))
+    assert generated == {k: format_number(v) for k, v in values.items()}
+
+
+def test_step_by_step_page(site: Path) -> None:
+    from gradtrace import figure1, walk
+
+    raw = _page(site, "steps")
+    page = html.unescape(raw)
+    text = html.unescape(re.sub(r"<[^>]+>", "", raw))  # code blocks are highlighted
+    for step in walk(figure1()).backward:
+        assert step.text() in text
+    for stem in ("steps-forward-07", "steps-backward-02", "steps-backward-10", "steps-backward-12"):
+        for suffix in ("", "-dark"):
+            svg = (site / f"assets/gradtrace/{stem}{suffix}.svg").read_text(encoding="utf-8")
+            assert svg.lstrip().startswith("<?xml")
+        assert f"assets/gradtrace/{stem}.svg" in page
+    assert r"\includegraphics<12>[page=12" in text
+    assert r"\boxed{\frac{\partial f}{\partial x_{1}} = 0.0498}" in page

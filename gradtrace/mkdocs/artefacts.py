@@ -156,7 +156,10 @@ def derivation(precision: int) -> Result:
     )
     return {
         "files": {},
-        "snippets": {"derivation-table": [{"markdown": summary + "\n\n" + "\n".join(rows)}]},
+        "snippets": {
+            "derivation-table": [{"markdown": summary + "\n\n" + "\n".join(rows)}],
+            "derivation-paths": [{"markdown": derivation_paths(precision)}],
+        },
     }
 
 
@@ -245,10 +248,72 @@ def code(precision: int) -> Result:
 
 
 #: Every site artefact the plugin's `generate` option can ask for.
+def derivation_paths(precision: int) -> str:
+    """Figure 1's four gradients as generated path sums (`to_derivation`), in Markdown."""
+    figures = import_optional("gradtrace.figures")
+    derivation_module = import_optional("gradtrace.export.derivation")
+    return str(
+        derivation_module.to_derivation(
+            figures.figure1(), ["x₁", "x₂", "w₁", "w₂"], precision=precision
+        )
+    )
+
+
+#: The frames the Step by step page shows: (pass, step number, what it shows).
+STEP_FRAMES = (
+    ("forward", 7, "a forward step: w₁x₁ is computed from w₁ and x₁"),
+    ("backward", 2, "the first step inside σ: the power rule of G"),
+    ("backward", 10, "w₁x₁ sends its gradient to w₁ (a partial sum) and x₁"),
+    ("backward", 12, "the last step: w₁ receives its second contribution"),
+)
+
+
+def steps(precision: int) -> Result:
+    """The Step by step page: frames of Figure 1, a derivation for x₁, a Beamer frame."""
+    figures = import_optional("gradtrace.figures")
+    frames_module = import_optional("gradtrace.export.frames")
+    beamer = import_optional("gradtrace.export.beamer")
+    derivation_module = import_optional("gradtrace.export.derivation")
+    walk = import_optional("gradtrace.steps").walk
+    from gradtrace.graph import trace
+
+    graph = trace(figures.figure1())
+    files: dict[str, str] = {}
+    parts: list[Part] = []
+    drawn = {
+        (theme, which): frames_module.to_frames(graph, "svg", passes=which, theme=theme)
+        for theme in ("light", "dark")
+        for which in ("forward", "backward")
+    }
+    for which, number, alt in STEP_FRAMES:
+        stem = f"{ASSETS}/steps-{which}-{number:02d}"
+        light, dark = f"{stem}.svg", f"{stem}-dark.svg"
+        files[light] = drawn["light", which][number - 1].decode("utf-8")
+        files[dark] = drawn["dark", which][number - 1].decode("utf-8")
+        parts.append(
+            figure_part(light, dark, files[light], f"Figure 1, {which} step {number}: {alt}")
+        )
+    backward = walk(graph).backward
+    sentences = "\n".join(step.text(precision) for step in backward)
+    tex = beamer.to_beamer(graph, pdf="figure1-steps.pdf", passes="backward")
+    return {
+        "files": files,
+        "snippets": {
+            "steps-frames": parts,
+            "steps-sentences": [{"markdown": "```text\n" + sentences + "\n```"}],
+            "steps-derivation": [
+                {"markdown": derivation_module.to_derivation(graph, "x₁", precision=precision)}
+            ],
+            "steps-beamer": [{"markdown": "```latex\n" + tex + "```"}],
+        },
+    }
+
+
 BUILDERS: dict[str, Callable[[int], Result]] = {
     "figure1": figure1,
     "reused_node": reused_node,
     "derivation": derivation,
+    "steps": steps,
     "training": training,
     "demo": demo,
     "cli": cli,

@@ -55,7 +55,8 @@ class GradtraceConfig(base.Config):  # type: ignore[no-untyped-call]
     """The plugin's options in `mkdocs.yml`."""
 
     generate = c.ListOfItems(c.Choice(tuple(BUILDERS)), default=[])
-    """Site artefacts to generate: figure1, reused_node, derivation, training, demo, cli, code."""
+    """Site artefacts to generate: figure1, reused_node, derivation, steps, training, demo, cli,
+    code."""
     precision = c.Type(int, default=4)
     """Decimals shown in figures and tables."""
     cache_dir = c.Type(str, default=".cache/gradtrace")
@@ -299,6 +300,11 @@ _SNIPPET_OWNERS = {
     "reused-node": "reused_node",
     "reused-node-table": "reused_node",
     "derivation-table": "derivation",
+    "derivation-paths": "derivation",
+    "steps-frames": "steps",
+    "steps-sentences": "steps",
+    "steps-derivation": "steps",
+    "steps-beamer": "steps",
     "training-table": "training",
     "training-curves": "training",
     "decision-regions": "training",
