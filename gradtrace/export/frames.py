@@ -389,7 +389,11 @@ def _gif(pngs: Sequence[bytes]) -> bytes:
             "an animated GIF needs Pillow; install it with pip install 'gradtrace[frames]'"
         ) from None
     images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
-    palette = [im.quantize(colors=255, method=Image.Quantize.MEDIANCUT) for im in images]
+    # One palette for every frame, from the last (it has every colour a frame can show:
+    # finished values and gradients; highlights are the theme's own colours): consistent
+    # colours, and mapping to a given palette is far faster than a palette per frame.
+    shared = images[-1].quantize(colors=255, method=Image.Quantize.FASTOCTREE)
+    palette = [im.quantize(palette=shared, dither=Image.Dither.NONE) for im in images]
     buffer = io.BytesIO()
     durations = [FRAME_MS] * len(palette)
     durations[-1] = FRAME_MS * 2  # a pause on the last frame before the loop starts again
