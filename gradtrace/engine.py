@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from numbers import Real
 
+from gradtrace.errors import NumberError
+
 __all__ = ["CONSTANT", "Value", "scope"]
 
 #: The `_op` of a leaf that gradtrace made from a plain number (the `2` in `2 * a`).
@@ -469,7 +471,15 @@ def scope(name: str) -> Iterator[None]:
 def _to_float(x: object, what: str) -> float:
     """`x` as a float, if it is a real number (int, float, numpy scalar, ...)."""
     if isinstance(x, Real):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            digits = int(x.bit_length() * 0.30103) if isinstance(x, int) else 0  # type: ignore[unreachable]
+            size = f"about 10^{digits}" if digits else "huge"
+            raise NumberError(
+                f"{what} is too large for a float ({type(x).__name__}, {size}; floats end near "
+                "1.8e308); scale it down, or use float('inf') for infinity"
+            ) from None
     raise TypeError(f"{what} must be a real number, got {type(x).__name__}")
 
 
@@ -478,7 +488,7 @@ def _as_value(x: object) -> Value | None:
     if isinstance(x, Value):
         return x
     if isinstance(x, Real):
-        return Value(float(x), "", (), CONSTANT)
+        return Value(_to_float(x, "a number in an expression"), "", (), CONSTANT)
     return None
 
 
@@ -487,7 +497,7 @@ def _operands(a: Value, b: object) -> tuple[Value, Value] | None:
     if isinstance(b, Value):
         return (a, b)
     if isinstance(b, Real):
-        return (a, Value(float(b), "", (), CONSTANT))
+        return (a, Value(_to_float(b, "a number in an expression"), "", (), CONSTANT))
     return None
 
 
@@ -502,7 +512,7 @@ def _operand(x: object, what: str) -> Value:
 def _exponent(n: object) -> float | None:
     """A plain-number exponent, kept as an int when it is a whole number; else None."""
     if isinstance(n, Real):
-        f = float(n)
+        f = _to_float(n, "an exponent")
         return int(f) if f.is_integer() else f
     return None
 

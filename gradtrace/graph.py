@@ -13,14 +13,16 @@ micrograd's `Value` exports too.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gradtrace.engine import CONSTANT
+from gradtrace.errors import TraceError
 
-__all__ = ["Graph", "Node", "Role", "as_graph", "trace"]
+__all__ = ["Graph", "Node", "Role", "as_graph", "check_values", "trace"]
 
 Role = Literal["input", "parameter", "constant", "intermediate", "output"]
 
@@ -117,6 +119,13 @@ def trace(
     Returns:
         The `Graph`, nodes in deterministic topological order.
 
+    Raises:
+        TraceError: Something is not shaped like a value: a root without `data`,
+            `grad` and `_prev`, a `_prev` holding something else, or a `data` or
+            `grad` that is not a real number (a str, complex, None). The message
+            names the value (by its label) and the fix. Lone surrogates in labels
+            (text no file can hold) are replaced by U+FFFD.
+
     Example:
         >>> from gradtrace import Value
         >>> a = Value(2.0, "a")
@@ -127,31 +136,131 @@ def trace(
         ['input', 'intermediate', 'constant', 'output']
     """
     if not roots:
-        raise TypeError("trace() needs at least one root value")
+        raise TraceError("trace() needs at least one root value, e.g. trace(f)")
     for root in roots:
-        if not all(hasattr(root, name) for name in ("data", "grad", "_prev")):
-            raise TypeError(
-                f"cannot trace a {type(root).__name__}: it needs data, grad and _prev like a Value"
+        if not _is_value(root):
+            raise TraceError(
+                f"cannot trace a {type(root).__name__}: it needs data, grad and _prev like a "
+                "Value; pass the Value your expression produced"
             )
     with paused_gc():
-        order = _topological_order(roots)
+        try:
+            order = _topological_order(roots)
+        except (AttributeError, TypeError) as error:
+            raise _shape_error(roots) or error from None
         ids = {id(v): i for i, v in enumerate(order)}
         root_ids = tuple(dict.fromkeys(ids[id(r)] for r in roots))
         param_ids = {id(p) for p in parameters}
         nodes = tuple(
             Node(
                 id=i,
-                label=str(getattr(v, "label", "") or (names(v) if names else "")),
-                op=str(getattr(v, "_op", "") or ""),
-                data=float(v.data),
-                grad=float(v.grad),
+                label=_text(getattr(v, "label", "") or (names(v) if names else "")),
+                op=_text(getattr(v, "_op", "")),
+                data=d if type(d := v.data) is float else _number(v, "data"),
+                grad=g if type(g := v.grad) is float else _number(v, "grad"),
                 children=tuple(ids[id(c)] for c in _children(v)),
                 role=_role(v, i in root_ids, id(v) in param_ids),
-                scope=tuple(getattr(v, "_scope", ()) or ()),
+                scope=tuple(_text(name) for name in getattr(v, "_scope", ()) or ()),
             )
             for i, v in enumerate(order)
         )
         return Graph(nodes=nodes, roots=root_ids)
+
+
+def check_values(values: Iterable[Any]) -> None:
+    """Raise the `TraceError` that `trace()` would for these values' graph, if any.
+
+    For callers that walk `_prev` themselves (the command finds its roots that
+    way) and want `trace()`'s one-line message rather than an `AttributeError`.
+    """
+    error = _shape_error(values)
+    if error is not None:
+        raise error
+
+
+def _is_value(x: Any) -> bool:
+    return all(hasattr(x, name) for name in ("data", "grad", "_prev"))
+
+
+def _text(x: Any) -> str:
+    """A label (or op, or scope name) as text any file can hold: lone surrogates become U+FFFD."""
+    text = str(x or "")
+    if text.isprintable():
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _describe(value: Any) -> str:
+    """How an error names a value: by its label, else by its type."""
+    label = getattr(value, "label", "")
+    if label and isinstance(label, str):
+        shown = label if len(label) <= 40 else label[:39] + "…"
+        return f"the {type(value).__name__} labelled {shown!r}"
+    return f"an unlabelled {type(value).__name__}"
+
+
+def _number(value: Any, attribute: str) -> float:
+    """`value.data` or `value.grad` as a float, or a `TraceError` that says what is wrong."""
+    x = getattr(value, attribute)
+    problem = "which is not a real number"
+    if not isinstance(x, str | bytes | bytearray | complex):
+        try:
+            return float(x)
+        except OverflowError:
+            problem = "too large for a float (floats end near 1.8e308)"
+        except (TypeError, ValueError):
+            pass
+    if isinstance(x, int) and x.bit_length() > 64:
+        shown = f"an int of {int(x.bit_length() * 0.30103) + 1} digits"
+    else:
+        shown = _short_repr(x)
+    start = "0.0 before backward()" if attribute == "grad" else "a number, e.g. 0.5"
+    raise TraceError(
+        f"cannot trace {_describe(value)}: its {attribute} is {shown}, {problem}; "
+        f"set {attribute} to a float ({start})"
+    )
+
+
+def _shape_error(roots: Iterable[Any]) -> TraceError | None:
+    """Find what made the walk fail: a `_prev` that is not a collection of values, or a
+    value whose data or grad is not a number (micrograd's sets are sorted by data)."""
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        value = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        try:
+            _number(value, "data"), _number(value, "grad")
+        except TraceError as error:
+            return error
+        prev = value._prev
+        if not isinstance(prev, tuple | list | set | frozenset):
+            return TraceError(
+                f"cannot trace {_describe(value)}: its _prev is a {type(prev).__name__}, not a "
+                "tuple of the values it was computed from; use a tuple, () for a leaf"
+            )
+        for child in prev:
+            if not _is_value(child):
+                return TraceError(
+                    f"cannot trace {_describe(value)}: its _prev holds {_short_repr(child)} "
+                    f"(of type {type(child).__name__}), not a value with data, grad and _prev; "
+                    "wrap numbers in Value(...) before using them"
+                )
+            stack.append(child)
+    return None
+
+
+def _short_repr(x: Any) -> str:
+    try:
+        text = repr(x)
+    except Exception:  # a broken __repr__ must not hide the real problem
+        return "?"
+    return text if len(text) <= 30 else text[:29] + "…"
 
 
 @contextmanager

@@ -39,7 +39,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from numbers import Integral
 from typing import TYPE_CHECKING, TypeVar
+
+from gradtrace.errors import NumberError
 
 if TYPE_CHECKING:
     from gradtrace.graph import Graph, Node
@@ -50,6 +53,7 @@ __all__ = [
     "OP_SYMBOLS",
     "Naming",
     "atom",
+    "check_precision",
     "expression",
     "format_constant",
     "format_number",
@@ -279,12 +283,47 @@ def plain_text(text: str, *, keep_newlines: bool = False) -> str:
 
     Every line break (`\r\n`, `\r`, `\v`, `\f`, `\x1c` to `\x1e`, `\x85`,
     U+2028, U+2029) becomes `\n` if `keep_newlines`, else a space; any other
-    control character (tab, NUL, ...) becomes a space.
+    control character (tab, NUL, ...) becomes a space. What is not a character
+    at all (a lone surrogate, which no file can hold, or a noncharacter such as
+    U+FFFE, which XML and so Graphviz refuse) becomes U+FFFD, the replacement
+    character `�`.
     """
     if text.isprintable():
         return text
     text = _LINE_BREAK.sub("\n" if keep_newlines else " ", text)
-    return "".join(" " if unicodedata.category(c) == "Cc" and c != "\n" else c for c in text)
+    return "".join(_plain_char(c) for c in text)
+
+
+def _plain_char(c: str) -> str:
+    kind = unicodedata.category(c)
+    if kind == "Cc" and c != "\n":
+        return " "
+    if kind == "Cs" or (kind == "Cn" and _is_noncharacter(ord(c))):
+        return "\ufffd"
+    return c
+
+
+def _is_noncharacter(code: int) -> bool:
+    """U+FDD0 to U+FDEF and the last two code points of every plane (U+FFFE, U+1FFFF, ...)."""
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+def check_precision(precision: object) -> int:
+    """`precision` itself if it is a whole number of decimals gradtrace can show (0 to 17).
+
+    Raises:
+        NumberError: For anything else (`-1`, `2.5`, `"4"`, `True`).
+    """
+    if (
+        isinstance(precision, bool)
+        or not isinstance(precision, Integral)
+        or not 0 <= int(precision) <= 17
+    ):
+        raise NumberError(
+            f"precision must be a whole number of decimals from 0 to 17, got {precision!r}; "
+            "use e.g. precision=4"
+        )
+    return int(precision)
 
 
 def reference_name(label: str) -> str:

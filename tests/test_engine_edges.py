@@ -242,3 +242,23 @@ def test_the_cycle_check_would_catch_a_cycle() -> None:
     finally:
         gc.enable()
         gc.collect()
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda: Value(10**400), "Value data"),
+        (lambda: Value(1.0) * 10**400, "a number in an expression"),
+        (lambda: 10**400 + Value(1.0), "a number in an expression"),
+        (lambda: Value(2.0) ** 10**400, "an exponent"),
+    ],
+)
+def test_ints_beyond_float_range_are_one_clear_line(make: Callable[[], object], what: str) -> None:
+    from gradtrace.errors import GradtraceError, NumberError
+
+    with pytest.raises(NumberError) as error:
+        make()
+    message = str(error.value)
+    assert message.startswith(f"{what} is too large for a float") and "\n" not in message
+    assert "about 10^400" in message and "float('inf')" in message
+    assert isinstance(error.value, GradtraceError) and isinstance(error.value, ValueError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from micrograd.engine import Value as MicroValue
 
-from gradtrace import Value, to_dot, trace
+from gradtrace import Value, scope, to_dot, trace
 from gradtrace.graph import as_graph
 
 
@@ -105,3 +105,68 @@ def test_trace_restores_the_garbage_collector() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# -- values broken in ways trace() must name (issue 16) --------------------------------
+
+
+class Duck:
+    """A value-like object of another engine."""
+
+    def __init__(self, data: object, prev: object = (), label: str = "") -> None:
+        self.data, self.grad, self._prev, self.label = data, 0.0, prev, label
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda: Duck(1.0, (1.0,), "d"), "the Duck labelled 'd': its _prev holds 1.0 (of type"),
+        (lambda: Duck(1.0, None), "an unlabelled Duck: its _prev is a NoneType"),
+        (lambda: Duck(1.0, "ab"), "its _prev is a str"),
+        (lambda: Duck(1.0, (Duck(2.0), object())), "its _prev holds <object object"),
+        (lambda: Duck("abc", (), "s"), "the Duck labelled 's': its data is 'abc'"),
+        (lambda: Duck(1j), "its data is 1j, which is not a real number"),
+        (lambda: Duck(None), "its data is None"),
+        (lambda: Duck(10**400), "its data is an int of 401 digits, too large for a float"),
+    ],
+)
+def test_broken_duck_values_are_one_clear_line(make: object, said: str) -> None:
+    from gradtrace.errors import GradtraceError, TraceError
+
+    with pytest.raises(TraceError) as error:
+        trace(make())  # type: ignore[operator]
+    message = str(error.value)
+    assert said in message and "\n" not in message
+    assert isinstance(error.value, GradtraceError) and isinstance(error.value, TypeError)
+
+
+@pytest.mark.parametrize("attribute", ["data", "grad"])
+@pytest.mark.parametrize("bad", ["0.5", 2j, None])
+def test_data_or_grad_set_to_a_non_number_after_creation(attribute: str, bad: object) -> None:
+    from gradtrace.errors import TraceError
+
+    w = Value(0.5, "w")
+    f = w * 2
+    f.backward()
+    setattr(w, attribute, bad)
+    with pytest.raises(TraceError, match=rf"the Value labelled 'w': its {attribute} is"):
+        trace(f)
+
+
+def test_micrograd_sets_with_a_broken_member_name_it() -> None:
+    from gradtrace.errors import TraceError
+
+    a, b = MicroValue(1.0), MicroValue(2.0)
+    c = a * b
+    a.data = None  # micrograd's set is sorted by data: the walk itself fails
+    with pytest.raises(TraceError, match="its data is None"):
+        trace(c)
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    a = Value(1.0, "x\ud800y")
+    with scope("s\udfff"):
+        f = a * 2
+    graph = trace(f)
+    assert graph[0].label == "x\ufffdy" and graph[graph.roots[0]].scope == ("s\ufffd",)
+    assert trace(Value(0.0, "w₁ σ 🙂"))[0].label == "w₁ σ 🙂"  # real text is left alone

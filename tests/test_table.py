@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradtrace import Value, scope, trace
+from gradtrace import Value, scope, to_dot, trace
 from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, to_markdown
 from gradtrace.figures import figure1, reused_node, softmax2
 from gradtrace.notation import plain_text
@@ -266,7 +266,11 @@ def test_any_labels_keep_every_format_intact(labels: list[str]) -> None:
     for line in to_markdown(out).splitlines():
         assert len(cells(line)) == 4, line
     parsed = list(csv.reader(io.StringIO(to_csv(out), newline="")))
-    assert [r[0] for r in parsed[1:]] == [plain_text(r.variable, keep_newlines=True) for r in rows]
+    texts = [plain_text(r.variable, keep_newlines=True) for r in rows]
+    assert [r[0] for r in parsed[1:]] == [
+        "'" + t if t[:1] in ("=", "+", "-", "@", "\n") else t
+        for t in texts  # OWASP
+    ]
     parser = _Cells()
     parser.feed(to_html_table(out))
     assert all(len(r) == 4 for r in parser.rows)
@@ -274,3 +278,90 @@ def test_any_labels_keep_every_format_intact(labels: list[str]) -> None:
     assert shown == ["".join(plain_text(r.variable, keep_newlines=True).split("\n")) for r in rows]
     for line in to_latex(out).splitlines()[4:-2]:
         assert len(re.findall(r"(?<!\\)&", line)) == 3, line
+
+
+# -- issue 16: spreadsheets, mkdocs' Markdown, LaTeX spaces, precision ------------------
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote() -> None:
+    labels = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\ry", "ok=1"]
+    values = [Value(-0.4, label) for label in labels]
+    out = values[0]
+    for v in values[1:]:
+        out = out + v
+    out.label = "=f"
+    out.backward()
+    rows = list(csv.reader(io.StringIO(to_csv(out), newline="")))
+    first_cells = [r[0] for r in rows[1:]]
+    # OWASP: prefix a single quote. \t and \r become " " and "\n" first (plain_text).
+    assert first_cells[:6] == [
+        '\'=HYPERLINK("http://evil","x")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        " x",
+        "'\ny",
+    ]
+    assert first_cells[6] == "ok=1" and first_cells[-1] == "'=f"
+    assert rows[0][3] == "Gradient (∂=f/∂·)"  # starts with G: left alone
+    # An Expression cell that starts with a label starting with "=" is neutralised too.
+    assert [r[1] for r in rows if r[1].startswith(("'=", "="))] == [
+        r[1] for r in rows if r[1].startswith("'=HYPERLINK")
+    ] != []
+    # Numbers are numbers: -0.4000 is written as it is, in every number cell.
+    assert all(r[2] == "-0.4000" for r in rows[1:8])
+    assert rows[-1][2] == format(sum([-0.4] * 7), ".4f") == "-2.8000"
+
+
+class _TableCells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.cells: list[str] = []
+        self._in = False
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag == "td":
+            self._in = True
+            self.cells.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = self._in and tag != "td"
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.cells[-1] += data
+
+
+def test_markdown_tables_show_labels_as_written_once_rendered_by_mkdocs() -> None:
+    import markdown  # Python-Markdown, what mkdocs renders pages with
+
+    labels = ["a<b&c>d", "x|y", "*z*", "_w_", "`q`", "~~s~~", "$m$", "[l](u)", "{b}", "back\\s"]
+    leaves = [Value(1.0, label) for label in labels]
+    out = leaves[0]
+    for leaf in leaves[1:]:
+        out = out + leaf
+    out.label = "f"
+    html = markdown.markdown(to_markdown(out), extensions=["tables"])
+    cells = _TableCells()
+    cells.feed(html)
+    shown = cells.cells[::4]  # the Variable column
+    assert shown[: len(labels)] == labels
+    assert "\\" not in "".join(shown[:-1]).replace("back\\s", "")  # no stray backslash
+
+
+def test_latex_keeps_the_spaces_of_labels() -> None:
+    a = Value(1.0, "hidden 1")
+    f = a * 2
+    f.label = "my loss"
+    tex = to_latex(f)
+    assert r"$\mathit{hidden}\ 1$" in tex and r"$\mathit{my}\ \mathit{loss}$" in tex
+
+
+@pytest.mark.parametrize("fmt", [to_markdown, to_latex, to_html_table, to_csv, to_dot])
+@pytest.mark.parametrize("precision", [-1, 18, 2.5, "4", True])
+def test_a_bad_precision_is_one_clear_line(fmt, precision: object) -> None:  # type: ignore[no-untyped-def]
+    from gradtrace.errors import GradtraceError
+
+    with pytest.raises(GradtraceError, match="precision must be a whole number") as error:
+        fmt(figure1(), precision=precision)
+    assert "\n" not in str(error.value)

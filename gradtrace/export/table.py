@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 from gradtrace.graph import Graph, as_graph
 from gradtrace.notation import (
     Naming,
+    check_precision,
     format_number,
     latex_label,
     latex_number,
@@ -127,19 +128,34 @@ def _gradients_computed(graph: Graph) -> bool:
 
 # -- Markdown -----------------------------------------------------------------------
 
-_MARKDOWN_SPECIALS = set("\\`*_{}[]<>|$&~")
+#: How Markdown's special characters are written in a cell. Python-Markdown (mkdocs) only
+#: understands a backslash before some of them and prints it before the others, so `<`, `>`,
+#: `&`, `` ` ``, `~` and `$` are written as HTML character references, which every renderer
+#: reads (and which the docs plugin's `$math$` cannot mistake for a formula).
+_MARKDOWN_ESCAPES = {
+    **{c: "\\" + c for c in "\\*_{}[]|"},
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "`": "&#96;",
+    "~": "&#126;",
+    "$": "&#36;",
+}
 
 
 def _markdown_cell(text: str) -> str:
-    text = plain_text(text)
-    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in text).strip() or " "
+    text = plain_text(text).strip()
+    return "".join(_MARKDOWN_ESCAPES.get(c, c) for c in text) or " "
 
 
 def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
     """The trace table as a GitHub-flavoured Markdown table.
 
-    Labels are escaped (`|`, `*`, `_`, `<`, ... get a backslash; newlines
-    become spaces), so every row has exactly four cells.
+    Labels are escaped so that a rendered table shows them as written and every
+    row has exactly four cells: `|`, `*`, `_`, `[`, ... get a backslash; `<`, `>`,
+    `&`, `` ` ``, `~` and `$` become `&lt;`, `&gt;`, `&amp;`, `&#96;`, `&#126;` and
+    `&#36;` (Python-Markdown, which mkdocs uses, would show a backslash before
+    them); newlines become spaces.
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
@@ -147,6 +163,7 @@ def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = Fal
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
+    precision = check_precision(precision)
     header = ("Variable", "Expression", "Forward Value", _markdown_cell(_gradient_header(graph)[0]))
     lines = ["| " + " | ".join(header) + " |", "|---|---|---|---|"]
     computed = _gradients_computed(graph)
@@ -183,6 +200,7 @@ def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False)
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
+    precision = check_precision(precision)
     lines = [
         r"\begin{tabular}{llrr}",
         r"\toprule",
@@ -216,6 +234,7 @@ def to_html_table(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = F
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
+    precision = check_precision(precision)
     header = ("Variable", "Expression", "Forward Value", _gradient_header(graph)[0])
     lines = [
         '<table class="gradtrace-trace">',
@@ -248,7 +267,10 @@ def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -
     """The trace table as CSV (RFC 4180 quoting, `\\n` line ends, a header row).
 
     Line breaks inside labels are kept as `\\n` (in a quoted cell); other
-    control characters become spaces.
+    control characters become spaces. A text cell that a spreadsheet would run
+    as a formula (one starting with `=`, `+`, `-`, `@`, a tab or a line break,
+    like `=HYPERLINK(...)`) starts with a `'` instead, as OWASP recommends; the
+    number columns are written as they are (`-0.4000`).
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
@@ -256,17 +278,31 @@ def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
+    precision = check_precision(precision)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["Variable", "Expression", "Forward Value", _gradient_header(graph)[0]])
+    writer.writerow(
+        ["Variable", "Expression", "Forward Value", _csv_text(_gradient_header(graph)[0])]
+    )
     computed = _gradients_computed(graph)
     for row in table_rows(graph, all_nodes=all_nodes):
         writer.writerow(
             [
-                plain_text(row.variable, keep_newlines=True),
-                plain_text(row.expression, keep_newlines=True),
+                _csv_text(row.variable),
+                _csv_text(row.expression),
                 format_number(row.data, precision),
                 format_number(row.grad, precision) if computed else "",
             ]
         )
     return buffer.getvalue()
+
+
+#: A text cell starting with one of these is a formula to a spreadsheet (OWASP's list, plus
+#: the line feed a carriage return becomes here).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _csv_text(text: str) -> str:
+    """A text cell that a spreadsheet shows as text: a would-be formula gets a leading `'`."""
+    text = plain_text(text, keep_newlines=True)
+    return "'" + text if text.startswith(_FORMULA_START) else text
