@@ -305,9 +305,11 @@ def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote() -> None:
     assert first_cells[6] == "ok=1" and first_cells[-1] == "'=f"
     assert rows[0][3] == "Gradient (∂=f/∂·)"  # starts with G: left alone
     # An Expression cell that starts with a label starting with "=" is neutralised too.
-    assert [r[1] for r in rows if r[1].startswith(("'=", "="))] == [
-        r[1] for r in rows if r[1].startswith("'=HYPERLINK")
-    ] != []
+    assert (
+        [r[1] for r in rows if r[1].startswith(("'=", "="))]
+        == [r[1] for r in rows if r[1].startswith("'=HYPERLINK")]
+        != []
+    )
     # Numbers are numbers: -0.4000 is written as it is, in every number cell.
     assert all(r[2] == "-0.4000" for r in rows[1:8])
     assert rows[-1][2] == format(sum([-0.4] * 7), ".4f") == "-2.8000"

@@ -6,6 +6,7 @@ What the page does when it runs is checked in Chromium by test_widget_browser.py
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -269,3 +270,59 @@ def test_wheel_ships_the_script_and_style(tmp_path: Path) -> None:
     (path,) = wheel.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
     names = set(zipfile.ZipFile(path).namelist())
     assert {f"gradtrace/export/widget.{ext}" for ext in ("py", "js", "css")} <= names
+
+
+# -- issue 16 ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x", [7e307, 1.7e308, -1.79e308])
+def test_huge_inputs_get_a_finite_slider(x: float) -> None:
+    page = to_html(Value(x, "x") * 2)
+    (control,) = controls(page)
+    low, high, step = (float(control[k]) for k in ("min", "max", "step"))
+    assert all(map(math.isfinite, (low, high, step, high - low))) and 0 < step < high - low
+    assert low < 0 < high
+
+
+def test_a_range_of_one_subnormal_gets_a_step() -> None:
+    page = to_html(Value(0.0, "x") * 2, ranges={"x": (0, 5e-324)})
+    (control,) = controls(page)
+    assert (float(control["min"]), float(control["max"])) == (0.0, 5e-324)
+    assert float(control["step"]) == 5e-324  # the whole range: (high - low) / 200 is 0
+    page = to_html(Value(0.0, "x") * 2, ranges={"x": (-1.7e308, 1.7e308)})
+    assert math.isfinite(float(controls(page)[0]["step"]))
+
+
+def test_max_nodes_is_checked_before_anything_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradtrace.export import widget
+
+    def too_late(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the page was being built before the size check")
+
+    from gradtrace.export import render
+
+    for name in ("table_rows", "graph_to_dict", "to_svg"):
+        monkeypatch.setattr(widget, name, too_late)
+    monkeypatch.setattr(render, "to_dot", too_late)
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(2000):
+        y = y.tanh()
+    with pytest.raises(
+        gradtrace.GraphTooLargeError, match="more than max_nodes=1000 values to draw"
+    ):
+        to_html(y)
+
+
+def test_figure_options_reach_the_drawing() -> None:
+    page = to_html(figure1(), theme="print", rankdir="TB", collapse=("σ",))
+    svgs = re.findall(r'<svg class="gt-svg gt-svg-only".*?</svg>', page, re.S)
+    assert len(svgs) == 1 and "gt-svg-light" not in page.split("<style>")[0]
+    assert 'fill="#e6e6e6"' in svgs[0]  # THEMES["print"].grad_fill
+    assert "e⁻ᶻ" not in svgs[0] and "G = σ(z)" in svgs[0]  # σ folded into one node
+    # The collapsed nodes have no ids the script could look for.
+    config = config_of(page)
+    drawn = set(re.findall(r'\sid="([^"]*)"', svgs[0]))
+    assert all(i in drawn for ids in config["svg"]["data"] for i in ids)
+    with pytest.raises(GradtraceError, match="unknown theme"):
+        to_html(figure1(), theme="sepia")

@@ -48,19 +48,30 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gradtrace.errors import GradtraceError
 from gradtrace.graph import Graph, Node, as_graph, paused_gc
 from gradtrace.notation import (
     Naming,
+    check_precision,
     format_constant,
     format_number,
     op_symbol,
     plain_text,
 )
 
-__all__ = ["FAST_LAYOUT_FROM", "FONT", "THEMES", "Theme", "to_dot"]
+__all__ = [
+    "FAST_LAYOUT_FROM",
+    "FAST_LAYOUT_FROM_LENGTH",
+    "FONT",
+    "MAX_LABEL_CHARS",
+    "THEMES",
+    "LayoutSize",
+    "Theme",
+    "layout_size",
+    "to_dot",
+]
 
 #: The font list written into the DOT (and so into the SVG's font-family). Graphviz lays text
 #: out with the first font fontconfig finds (DejaVu Sans, packaged as fonts-dejavu-core); browsers
@@ -69,6 +80,13 @@ FONT = "DejaVu Sans,Verdana,Helvetica,Arial,sans-serif"
 
 #: Graphs with more values than this get `fast_layout` unless told otherwise.
 FAST_LAYOUT_FROM = 300
+
+#: Drawings whose edges cross more columns than this in all (see `layout_size`) get
+#: `fast_layout` too: long edges, not values, are what makes a small dense graph slow.
+FAST_LAYOUT_FROM_LENGTH = 1000
+
+#: Labels (and scope names, titles) longer than this are cut, ending in `…`.
+MAX_LABEL_CHARS = 2000
 
 #: An unlabelled value shows its expression when it is at most this long.
 _SHORT_EXPRESSION = 14
@@ -183,7 +201,8 @@ def to_dot(
         fast_layout: Ask Graphviz for a quicker, slightly less tidy layout
             (`nslimit=1, mclimit=0.1`; what it saves grows with the graph,
             see benchmarks/RESULTS.md). By default on for graphs of more than
-            `FAST_LAYOUT_FROM` values, where layout time starts to hurt.
+            `FAST_LAYOUT_FROM` values, or whose edges cross more than
+            `FAST_LAYOUT_FROM_LENGTH` columns in all, where layout time starts to hurt.
         wrap: Lay a long graph out in rows of this many operations, like lines
             of text (each row starts again at the left; the edges that carry on
             into the next row run back to its start). By default a graph whose
@@ -200,6 +219,7 @@ def to_dot(
         GradtraceError: For an unknown theme or rankdir.
     """
     graph = as_graph(graph_or_root)
+    precision = check_precision(precision)
     colours = _theme(theme)
     if rankdir not in _RANKDIRS:
         raise GradtraceError(
@@ -215,7 +235,86 @@ def to_dot(
     with paused_gc():
         writer = _DotWriter(graph, colours, precision, show_grad, tuple(collapse), id_prefix)
         writer.bands = _bands(graph, wrap)
-        return writer.write(rankdir=rankdir, font=font, title=title, fast=fast)
+        text = writer.write(rankdir=rankdir, font=font, title=title, fast=fast)
+        if fast_layout is None and not fast and layout_size(text).length > FAST_LAYOUT_FROM_LENGTH:
+            text = writer.write(rankdir=rankdir, font=font, title=title, fast=True)
+        return text
+
+
+class LayoutSize(NamedTuple):
+    """How much work a DOT drawing is for Graphviz's layout (see `layout_size`).
+
+    Attributes:
+        values: Value boxes drawn (`v{i}` nodes; a collapsed scope draws only its outputs).
+        nodes: Everything drawn: values, gradients, operations.
+        edges: The edges drawn.
+        length: The edges' total length in columns (ranks) of the drawing: an edge
+            between neighbouring columns counts 1, one that spans k columns counts k.
+            Graphviz places a bend point in every column an edge crosses, so this,
+            not the number of values, is what makes a small, densely connected graph
+            slow to lay out.
+    """
+
+    values: int
+    nodes: int
+    edges: int
+    length: int
+
+
+_NODE_LINE = re.compile(r"^\s*(\w+) \[id=", re.M)
+_EDGE_LINE = re.compile(r"^\s*(\w+) -> (\w+)(.*)$", re.M)
+_SAME_RANK = re.compile(r"rank=same;([^}]*)\}")
+_VALUE_NAME = re.compile(r"v\d+")
+
+
+def layout_size(dot: str) -> LayoutSize:
+    """Estimate the layout work of DOT text written by `to_dot`, without running Graphviz.
+
+    Columns are estimated the way Graphviz ranks a graph: every node one column
+    after the furthest node it is drawn from, a value and its gradient in the same
+    column, and a leaf pulled forward to just before its first use. Edges that do
+    not constrain the ranking (`constraint=false`, as between the rows of a wrapped
+    figure) count 1.
+    """
+    names = [n for n in _NODE_LINE.findall(dot) if n not in ("graph", "node", "edge")]
+    values = sum(1 for n in names if _VALUE_NAME.fullmatch(n))
+    drawn = len(names)
+    index = {name: i for i, name in enumerate(names)}
+    lines = _EDGE_LINE.findall(dot)
+    for a, b, _ in lines:  # a node used only in edges (an invisible layout helper)
+        for name in (a, b):
+            if name not in index:
+                index[name] = len(names)
+                names.append(name)
+    column_of = list(range(len(names)))  # union-find over "same column" groups
+    for group in _SAME_RANK.findall(dot):
+        members = [index[m.strip()] for m in group.split(";") if m.strip() in index]
+        for m in members[1:]:
+            a, b = _find(column_of, members[0]), _find(column_of, m)
+            column_of[max(a, b)] = min(a, b)
+    edges = [(index[a], index[b], "constraint=false" not in rest) for a, b, rest in lines]
+    groups = [_find(column_of, i) for i in range(len(names))]
+    ranked = [(groups[a], groups[b]) for a, b, ranks in edges if ranks and groups[a] != groups[b]]
+    after: dict[int, list[int]] = {}
+    waiting = dict.fromkeys(set(groups), 0)
+    for a, b in ranked:
+        after.setdefault(a, []).append(b)
+        waiting[b] += 1
+    rank = dict.fromkeys(waiting, 0)
+    ready = [g for g, n in waiting.items() if n == 0]
+    sources = set(ready)
+    while ready:
+        g = ready.pop()
+        for h in after.get(g, ()):
+            rank[h] = max(rank[h], rank[g] + 1)
+            waiting[h] -= 1
+            if waiting[h] == 0:
+                ready.append(h)
+    for g in sources:
+        if g in after:
+            rank[g] = min(rank[h] for h in after[g]) - 1
+    length = sum(max(1, rank[b] - rank[a]) for a, b in ranked) + len(edges) - len(ranked)
+    return LayoutSize(values=values, nodes=drawn, edges=len(edges), length=length)
 
 
 #: A name longer than this is drawn on two lines, broken before a `.` or `[` near its middle.
@@ -250,7 +349,14 @@ def _theme(theme: str | Theme) -> Theme:
 
 
 def html(text: str) -> str:
-    """`text` escaped for a Graphviz HTML-like label (newlines become line breaks)."""
+    """`text` escaped for a Graphviz HTML-like label (newlines become line breaks).
+
+    Text longer than `MAX_LABEL_CHARS` is cut there and ends in `…`: Graphviz
+    refuses an HTML label of more than 16,384 bytes, and an escaped character
+    takes at most 6.
+    """
+    if len(text) > MAX_LABEL_CHARS:
+        text = text[: MAX_LABEL_CHARS - 1] + "…"
     out = (
         plain_text(text, keep_newlines=True)
         .replace("\\", "\\\\")  # Graphviz expands \N, \G, ... even in HTML labels

@@ -53,8 +53,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from gradtrace.errors import GradtraceError
-from gradtrace.export.dot import _SHORT_EXPRESSION, THEMES, Theme, _box_lines, to_dot
-from gradtrace.export.render import DEFAULT_MAX_NODES, _check_size, _run_dot
+from gradtrace.export.dot import _SHORT_EXPRESSION, THEMES, Theme, _box_lines
+from gradtrace.export.render import (
+    DEFAULT_MAX_EDGES,
+    DEFAULT_MAX_NODES,
+    DEFAULT_TIMEOUT,
+    _run_dot,
+    checked_dot,
+)
 from gradtrace.graph import Graph, as_graph
 from gradtrace.notation import (
     Naming,
@@ -106,6 +112,8 @@ def to_tikz(
     *,
     standalone: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    max_edges: int | None = DEFAULT_MAX_EDGES,
+    timeout: float | None = DEFAULT_TIMEOUT,
     precision: int = 4,
     show_grad: bool = True,
     rankdir: str = "LR",
@@ -121,7 +129,10 @@ def to_tikz(
         graph_or_root: A `Graph`, or a value to trace.
         standalone: A complete document (`pdflatex figure.tikz.tex` makes a PDF
             cropped to the figure); False: the `tikzpicture` alone, for `\input`.
-        max_nodes: Refuse graphs with more values than this (None: no limit).
+        max_nodes: Refuse drawings with more values than this (None: no limit).
+        max_edges: Refuse drawings whose edges cross more columns than this in all
+            (None: no limit; see `gradtrace.export.render.to_svg`).
+        timeout: Seconds Graphviz may take before it is stopped (None: no limit).
         precision: Decimals of the numbers shown.
         show_grad: Draw each value's gradient in a blue ellipse.
         rankdir: Direction of the flow: `"LR"`, `"TB"`, `"RL"`, `"BT"`.
@@ -136,18 +147,20 @@ def to_tikz(
         LaTeX source (ASCII), byte-identical for the same graph and options.
 
     Raises:
-        GraphTooLargeError: The graph has more than `max_nodes` values.
+        GraphTooLargeError: The drawing is over `max_nodes` or `max_edges`.
         GraphvizNotFoundError: Graphviz's `dot` is not installed.
+        RenderTimeoutError: `dot` ran longer than `timeout` seconds.
         RenderError: `dot` failed.
         GradtraceError: An unknown theme or rankdir, or a theme colour TikZ cannot take.
     """
     graph = as_graph(graph_or_root)
-    _check_size(graph, max_nodes)
     if isinstance(collapse, str):
         collapse = (collapse,)
     collapse = tuple(collapse)
-    dot = to_dot(
+    dot = checked_dot(
         graph,
+        max_nodes=max_nodes,
+        max_edges=max_edges,
         precision=precision,
         show_grad=show_grad,
         rankdir=rankdir,
@@ -159,7 +172,7 @@ def to_tikz(
     )
     colours = theme if isinstance(theme, Theme) else THEMES[theme]
     head = _colours(colours) + _styles(colours)  # checks the colours before Graphviz runs
-    layout = json.loads(_run_dot(dot, "json"))
+    layout = json.loads(_run_dot(dot, "json", timeout=timeout, graph=graph))
     picture = _Picture(graph, layout, precision, collapse).lines(title)
     if standalone:
         return "\n".join(

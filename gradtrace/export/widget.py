@@ -42,14 +42,21 @@ import html
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from gradtrace.errors import GradtraceError
 from gradtrace.export.json import graph_to_dict
-from gradtrace.export.render import DEFAULT_MAX_NODES, to_svg
+from gradtrace.export.render import (
+    DEFAULT_MAX_EDGES,
+    DEFAULT_MAX_NODES,
+    DEFAULT_TIMEOUT,
+    checked_dot,
+    refuse_early,
+    to_svg,
+)
 from gradtrace.export.table import table_rows
 from gradtrace.graph import Graph, Node, as_graph
 from gradtrace.notation import (
@@ -103,6 +110,11 @@ def to_html(
     assets: bool = True,
     widget_id: str | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    max_edges: int | None = DEFAULT_MAX_EDGES,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    theme: str | None = None,
+    rankdir: str = "LR",
+    collapse: Iterable[str] = (),
 ) -> str:
     """The live demo of a graph, as a self-contained page or an embeddable fragment.
 
@@ -123,8 +135,15 @@ def to_html(
         widget_id: The prefix of the widget's element ids (default: derived from the
             graph and options, so the output is reproducible). Give each copy of the
             same graph on one page its own.
-        max_nodes: Refuse graphs with more values than this, before Graphviz spends
-            minutes laying them out (None: no limit).
+        max_nodes: Refuse drawings with more values than this, before anything else is
+            done (None: no limit). Values folded into a collapsed scope do not count.
+        max_edges: Refuse drawings whose edges cross more columns than this in all
+            (None: no limit; see `gradtrace.export.render.to_svg`).
+        timeout: Seconds each Graphviz layout may take (None: no limit).
+        theme: The figure's colours, as `to_dot`'s. Default: a light and a dark
+            drawing, the page shows the one that matches the reader's colour scheme.
+        rankdir: Direction of the figure's flow, as `to_dot`'s (`"LR"`, `"TB"`, ...).
+        collapse: Scope names drawn as one node each, as `to_dot`'s.
 
     Returns:
         The HTML text.
@@ -132,8 +151,9 @@ def to_html(
     Raises:
         WidgetError: If an input or range names no input leaf of the graph, or a range
             is empty.
-        GraphTooLargeError: If the graph has more than `max_nodes` values.
+        GraphTooLargeError: If the drawing is over `max_nodes` or `max_edges`.
         GraphvizNotFoundError: If Graphviz's `dot` is not installed.
+        RenderTimeoutError: If Graphviz takes longer than `timeout`.
 
     Example:
         >>> from gradtrace.figures import figure1
@@ -141,21 +161,28 @@ def to_html(
         >>> page.startswith("<!DOCTYPE html>")
         True
     """
+    collapse = (collapse,) if isinstance(collapse, str) else tuple(collapse)
+    refuse_early(graph_or_root, max_nodes, collapse)  # before tracing a huge graph at all
     graph = as_graph(graph_or_root)
     if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 17:
         raise WidgetError(f"precision must be a whole number from 0 to 17, got {precision!r}")
+    look: dict[str, Any] = {"precision": precision, "rankdir": rankdir, "collapse": collapse}
+    # The figure is what can take minutes: refuse a drawing too big for it first.
+    checked_dot(graph, max_nodes=max_nodes, max_edges=max_edges, theme=theme or "light", **look)
     controls = _controls(graph, inputs, ranges or {})
     graph_dict = graph_to_dict(graph)
     naming = Naming(graph)
     root = graph.roots[0] if graph.roots else len(graph) - 1
     root_name = naming.title(root) if len(graph) else "f"
     heading = title if title is not None else f"Live demo: {root_name}"
-    key = json.dumps([graph_dict, controls, precision, all_nodes, heading], ensure_ascii=False)
+    options = [precision, all_nodes, heading, theme, rankdir, list(collapse)]
+    key = json.dumps([graph_dict, controls, options], ensure_ascii=False)
     prefix = widget_id or "gt" + hashlib.sha256(key.encode()).hexdigest()[:8]
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", prefix):
         raise WidgetError(f"widget_id must be a letter then letters, digits or '_', got {prefix!r}")
 
-    svg, svg_ids = _figure(graph, prefix, precision, max_nodes)
+    themes = (theme,) if theme is not None else ("light", "dark")
+    svg, svg_ids = _figure(graph, prefix, themes, look, timeout)
     try:
         steps = walk(graph)
     except StepsError:  # an operation the page cannot recompute: it is shown read-only
@@ -288,17 +315,28 @@ def _range(node: Node, given: Range | None) -> tuple[float, float, float]:
             raise WidgetError(
                 f"range of {_leaf_name(node)!r} must have finite low < high, got {tuple(given)!r}"
             )
-        step = float(given[2]) if len(given) == 3 else _nice((high - low) / 200)
+        # high/200 − low/200 cannot overflow; a range of a few subnormals is one step.
+        step = float(given[2]) if len(given) == 3 else _nice(high / 200 - low / 200) or high - low
         if not (math.isfinite(step) and step > 0):
             raise WidgetError(f"range step of {_leaf_name(node)!r} must be positive, got {step!r}")
         return low, high, step
     x = node.data if math.isfinite(node.data) else 0.0
-    half = _nice(max(1.0, 2 * abs(x)))
+    half = _nice(min(max(1.0, 2 * abs(x)), _LARGEST_HALF))
     return -half, half, _nice(half / 100)
 
 
+#: The default range is at most ±5e307: wide enough for any value a reader types, and
+#: its width (high − low) stays a finite number, which a browser's slider needs.
+_LARGEST_HALF = 5e307
+
+
 def _nice(x: float) -> float:
-    """The smallest number of the 1-2-5 series (…, 0.1, 0.2, 0.5, 1, 2, 5, 10, …) ≥ x."""
+    """The smallest number of the 1-2-5 series (…, 0.1, 0.2, 0.5, 1, 2, 5, 10, …) ≥ x.
+
+    0 for x = 0 (callers choose another step then).
+    """
+    if x == 0:
+        return 0.0
     exponent = math.floor(math.log10(x))
     for mantissa in (1, 2, 5, 10):
         candidate = float(f"{mantissa}e{exponent}")
@@ -387,21 +425,28 @@ def _walk_html(prefix: str) -> str:
 
 
 def _figure(
-    graph: Graph, prefix: str, precision: int, max_nodes: int | None
+    graph: Graph,
+    prefix: str,
+    themes: tuple[str, ...],
+    look: dict[str, Any],
+    timeout: float | None,
 ) -> tuple[str, dict[str, list[list[str]]]]:
-    """Both SVG drawings (light and dark theme) and, per node, the ids of its parts in them.
+    """The SVG drawings (by default a light and a dark one) and, per node, its parts' ids.
 
-    The page shows the one that matches the reader's colour scheme (see widget.css); the
-    script keeps the numbers of both up to date.
+    With two, the page shows the one that matches the reader's colour scheme (see
+    widget.css); the script keeps the numbers of both up to date. One chosen theme is
+    shown in either scheme.
     """
     ids: dict[str, list[list[str]]] = {part: [[] for _ in graph] for part in _PARTS}
     drawings = []
-    for theme in ("light", "dark"):
+    for theme in themes:
         p = f"{prefix}_{theme[0]}_"
-        svg = to_svg(graph, precision=precision, theme=theme, id_prefix=p, max_nodes=max_nodes)
+        limits: dict[str, Any] = {"max_nodes": None, "max_edges": None, "timeout": timeout}
+        svg = to_svg(graph, theme=theme, id_prefix=p, **limits, **look)
         svg = svg[svg.index("<svg") :].strip()
         svg = re.sub(r"<title>.*?</title>\n?", "", svg, flags=re.S)  # "v3->op7" tooltips
-        svg = svg.replace("<svg", f'<svg class="gt-svg gt-svg-{theme}" role="img"', 1)
+        shown = f"gt-svg-{theme}" if len(themes) > 1 else "gt-svg-only"
+        svg = svg.replace("<svg", f'<svg class="gt-svg {shown}" role="img"', 1)
         svg = _fit(svg)
         present = set(re.findall(r'\sid="([^"]*)"', svg))
         for node in graph:
