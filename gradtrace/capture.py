@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from gradtrace.errors import GradtraceError
-from gradtrace.graph import Graph, trace
+from gradtrace.graph import Graph, check_values, trace
 
 __all__ = [
     "Capture",
@@ -739,12 +739,16 @@ def _module_values(namespace: Mapping[str, Any]) -> dict[str, Any]:
 def _roots(values: dict[str, Any]) -> dict[str, Any]:
     """The values (by name) that no other value in `values` was computed from."""
     below: set[int] = set()
-    stack: list[Any] = [child for v in values.values() for child in v._prev]
-    while stack:
-        node = stack.pop()
-        if id(node) not in below:
-            below.add(id(node))
-            stack.extend(node._prev)
+    try:
+        stack: list[Any] = [child for v in values.values() for child in v._prev]
+        while stack:
+            node = stack.pop()
+            if id(node) not in below:
+                below.add(id(node))
+                stack.extend(node._prev)
+    except (AttributeError, TypeError):  # a _prev holds something that is not a value
+        check_values(values.values())  # trace()'s one-line TraceError, naming it
+        raise
     return {name: v for name, v in values.items() if id(v) not in below}
 
 

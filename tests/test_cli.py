@@ -356,7 +356,9 @@ def test_output_is_byte_identical_across_processes(tmp_path: Path) -> None:
 
 
 def test_fast_paths_do_not_import_heavy_modules(tmp_path: Path) -> None:
-    """`--help` loads none of numpy, matplotlib, graphviz, tqdm; an SVG export only graphviz."""
+    """`--help`, a Markdown and an SVG export load none of numpy, matplotlib, graphviz, tqdm.
+
+    (Rendering runs Graphviz's `dot` itself; the `graphviz` package is not needed for it.)"""
     probe = (
         "import sys\n"
         "from gradtrace.cli import main\n"
@@ -368,10 +370,96 @@ def test_fast_paths_do_not_import_heavy_modules(tmp_path: Path) -> None:
     cases = {
         ("--help",): "loaded:",
         ("export", fig, "--md", "-o", str(tmp_path)): "loaded:",
-        ("export", fig, "--svg", "-o", str(tmp_path)): "loaded: graphviz",
+        ("export", fig, "--svg", "-o", str(tmp_path)): "loaded:",
     }
     for argv, expected in cases.items():
         done = subprocess.run(
             [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
         )
         assert done.stdout.splitlines()[-1] == expected, argv
+
+
+def _positions(svg: str) -> dict[str, tuple[float, float]]:
+    """Where each value box is drawn: its first text line's (x, y), by that text."""
+    out: dict[str, tuple[float, float]] = {}
+    for box in re.findall(r'<g id="\w*?v\d+" class="node">(.*?)</g>', svg, re.S):
+        text = re.search(r'<text[^>]*x="([-\d.]+)" y="([-\d.]+)"[^>]*>(.*?)</text>', box, re.S)
+        if text:
+            out[re.sub(r"<[^>]+>", "", text[3])] = (float(text[1]), float(text[2]))
+    return out
+
+
+def test_html_honours_the_figure_options(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fig = ROOT / "examples/figure1.py"
+    plain, styled = tmp_path / "plain", tmp_path / "styled"
+    plain.mkdir()
+    styled.mkdir()
+    assert cli(capsys, "export", fig, "--html", "-o", plain)[0] == 0
+    argv = ["--rankdir", "TB", "--theme", "print", "--collapse", "σ"]
+    assert cli(capsys, "export", fig, "--html", *argv, "-o", styled)[0] == 0
+    before = (plain / "figure1.html").read_text("utf-8")
+    after = (styled / "figure1.html").read_text("utf-8")
+    figure = re.compile(r'<svg class="gt-svg[^"]*".*?</svg>', re.S)
+    svgs = figure.findall(after)
+    assert len(svgs) == 1  # one chosen theme, shown whatever the page's colour scheme
+    assert len(figure.findall(before)) == 2
+    # --theme print: THEMES["print"]'s grey gradient fill, not light's blue.
+    assert 'fill="#e6e6e6"' in svgs[0] and 'fill="#dde9fb"' not in svgs[0]
+    # --collapse σ: e⁻ᶻ (inside σ) is not drawn any more; G = σ(z) still is.
+    assert "e⁻ᶻ" in before and "e⁻ᶻ" not in svgs[0] and "G = σ(z)" in svgs[0]
+    # --rankdir TB: the output f is drawn below the input w₁ (LR: to its right).
+    lr = _positions(figure.findall(before)[0])
+    tb = _positions(svgs[0])
+    assert lr["f"][0] > lr["w₁"][0] + 100 and abs(lr["f"][1] - lr["w₁"][1]) < 200
+    assert tb["f"][1] > tb["w₁"][1] + 100
+
+
+def test_html_honours_max_nodes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    fig = ROOT / "examples/figure1.py"
+    code, _, err = cli(capsys, "export", fig, "--html", "--max-nodes", "10", "-o", tmp_path)
+    assert code == 1 and "19 values to draw, more than --max-nodes 10" in err
+    assert "--collapse (σ)" in err  # figure 1 has a scope that folding would draw smaller
+    assert list(tmp_path.iterdir()) == []
+    # Collapsing σ leaves 15 value boxes to draw (19 minus its 4 inner values and plus 0).
+    code, _, err = cli(
+        capsys, "export", fig, "--html", "--max-nodes", "15", "--collapse", "σ", "-o", tmp_path
+    )
+    assert code == 0, err
+
+
+def test_collapse_lifts_the_size_limit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # The issue's case: a 2,002-value scope collapsed to a few boxes must not be refused.
+    src = write(
+        tmp_path / "big.py",
+        "from gradtrace import Value, scope\n"
+        "x = Value(0.5)\n"
+        "with scope('block'):\n"
+        "    y = x\n"
+        "    for _ in range(2000):\n"
+        "        y = y.tanh()\n"
+        "f = y * 2\n",
+    )
+    code, _, err = cli(capsys, "export", src, "--svg", "-o", tmp_path)
+    assert code == 1 and "--collapse (block)" in err
+    code, _, err = cli(capsys, "export", src, "--svg", "--collapse", "block", "-o", tmp_path)
+    assert code == 0, err
+    svg = (tmp_path / "big.svg").read_text("utf-8")
+    assert len(re.findall(r'<g id="v\d+" class="node"', svg)) <= 4
+
+
+def test_images_and_pages_get_the_umask_permissions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import os
+
+    fig = ROOT / "examples/figure1.py"
+    old = os.umask(0o027)
+    try:
+        assert cli(capsys, "export", fig, "--svg", "--md", "-o", tmp_path)[0] == 0
+        gradtrace.render(gradtrace.figure1(), tmp_path / "api.svg")
+    finally:
+        os.umask(old)
+    for name in ("figure1.svg", "figure1.md", "api.svg"):  # 0666 & ~027; mkstemp gave 0600
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name

@@ -209,7 +209,8 @@ def test_graph_over_max_nodes(capsys: pytest.CaptureFixture[str], tmp_path: Path
         "from gradtrace import Value\nx = Value(0.5)\nf = x\nfor _ in range(30):\n    f = f * x\n"
     )
     line = fails(capsys, tmp_path, "export", src, "--md", "--svg", "--max-nodes", "20")
-    assert "31 values, more than --max-nodes 20" in line and "--collapse" in line
+    assert "31 values to draw, more than --max-nodes 20" in line and "raise --max-nodes" in line
+    assert "--collapse" not in line  # the graph has no scope: folding cannot help
     # Text formats have no limit.
     assert main(["export", str(src), "--md", "--max-nodes", "20"]) == 0
 
@@ -276,3 +277,128 @@ def test_collapse_names_a_scope_the_graph_does_not_have(
         capsys, tmp_path, "export", figure1, "--dot", "--collapse", "sigma", "-o", tmp_path
     )
     assert "--collapse sigma: the graph has no scope called 'sigma'; its scopes are σ" in line
+
+
+# -- issue 16: standard output, -o advice, duck-typed roots, temporaries ----------------
+
+
+def test_stdout_on_a_full_disk_is_one_line(good: Path) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "gradtrace", "export", str(good), "--md"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("gradtrace: error: cannot write to standard output (No space left")
+    assert (good.parent / "expr.md").exists()  # the file itself was written
+
+
+def test_a_file_that_closes_stdout_is_one_line(tmp_path: Path) -> None:
+    src = tmp_path / "closes.py"
+    src.write_text(GOOD + "import sys\nsys.stdout.close()\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "gradtrace", "export", str(src), "--md"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert "cannot write to standard output (it was closed)" in line
+    assert "does not close sys.stdout" in line
+
+
+def test_dash_o_below_a_file_names_the_file(capsys: pytest.CaptureFixture[str], good: Path) -> None:
+    line = fails(capsys, good.parent, "export", good, "-o", good / "x.svg")
+    assert f"{good} is a file, not a folder" in line
+    assert "does not exist" not in line and "mkdir" not in line
+
+
+def test_dash_o_a_device_says_so(capsys: pytest.CaptureFixture[str], good: Path) -> None:
+    line = fails(capsys, good.parent, "export", good, "--svg", "-o", "/dev/full")
+    assert "-o /dev/full is not a regular file or a folder" in line
+    assert "several formats" not in line  # the old, wrong advice
+
+
+DENSE = (
+    "from gradtrace import Value\n"
+    "below = [Value(1.0) for _ in range(6)]\n"
+    "for _ in range(12):\n"
+    "    below = below + [Value.sum(below) for _ in range(6)]\n"
+    "f = Value.sum(below[-6:])\n"
+)
+
+
+def test_a_dense_graph_is_refused_by_its_edges(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 79 values in 12 layers, each value the sum of every value below it: ~3,000 long edges.
+    src = tmp_path / "dense.py"
+    src.write_text(DENSE, encoding="utf-8")
+    line = fails(capsys, tmp_path, "export", src, "--svg", "--md")
+    assert "edges cross" in line and "more than --max-edges 10000" in line
+    assert "raise --max-edges" in line and "--collapse" not in line
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("a.data = 'abc'", "its data is 'abc', which is not a real number"),
+        ("a.grad = None", "its grad is None, which is not a real number"),
+        ("a.data = 1j", "its data is 1j, which is not a real number"),
+        ("f._prev = (a, 2.0)", "its _prev holds 2.0 (of type float)"),
+    ],
+)
+def test_values_broken_after_creation(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, change: str, said: str
+) -> None:
+    src = tmp_path / "broken.py"
+    src.write_text(
+        f"from gradtrace import Value\na = Value(1.0, 'a')\nf = a * 2\nf.backward()\n{change}\n",
+        encoding="utf-8",
+    )
+    line = fails(capsys, tmp_path, "export", src, "--md")
+    assert said in line
+
+
+def test_every_format_takes_a_lone_surrogate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = tmp_path / "surrogate.py"
+    src.write_text(
+        "from gradtrace import Value\na = Value(1.0, 'x\\ud800y')\nf = a * 2\n", encoding="utf-8"
+    )
+    flags = ["--svg", "--png", "--pdf", "--dot", "--md", "--tex", "--csv", "--html", "--json"]
+    code = main(["export", str(src), *flags, "--tikz"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    for suffix in ("dot", "md", "csv", "html", "json", "svg"):
+        text = (tmp_path / f"surrogate.{suffix}").read_text("utf-8")
+        assert "x\ufffdy" in text or "x\\ufffdy" in text, suffix  # JSON may escape it
+    for suffix in ("tex", "tikz.tex"):  # LaTeX names a character it has no glyph for
+        assert "U{+}FFFD" in (tmp_path / f"surrogate.{suffix}").read_text("utf-8"), suffix
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+def test_temporaries_of_killed_runs_are_removed(
+    capsys: pytest.CaptureFixture[str], good: Path
+) -> None:
+    folder = good.parent
+    stale = folder / f".expr.md.gradtrace-{_dead_pid()}-0123abcd.tmp"
+    stale.write_bytes(b"half a file")
+    running = folder / f".expr.md.gradtrace-{os.getpid()}-0123abcd.tmp"  # this process runs
+    running.write_bytes(b"someone is writing this")
+    unrelated = folder / ".expr.md.tmp"  # not ours
+    unrelated.write_bytes(b"")
+    assert main(["export", str(good), "--md"]) == 0
+    capsys.readouterr()
+    assert not stale.exists() and running.exists() and unrelated.exists()

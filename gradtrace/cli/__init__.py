@@ -8,19 +8,23 @@ Each subcommand's code is imported only when that subcommand runs, so
 Exit status: 0 on success; 1 when the input or the environment is at fault (a
 missing file, an exception in the user's file, Graphviz not installed, ...),
 with one line on stderr naming the problem and the fix; 2 for a command line
-that cannot be parsed; 130 when interrupted.
+that cannot be parsed; 130 when interrupted (Ctrl-C), 143 when terminated
+(SIGTERM), in both cases after stopping Graphviz and removing temporaries.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from gradtrace.cli.common import CommandError, UserCodeError
+from gradtrace.cli.common import CommandError, OutputError, Terminated, UserCodeError
 from gradtrace.errors import GradtraceError
 
 __all__ = ["FORMATS", "build_parser", "main"]
@@ -199,6 +203,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse to lay out figures with more values than N (default 1000)",
     )
     look.add_argument(
+        "--max-edges",
+        type=_whole(1),
+        metavar="N",
+        help="refuse to lay out figures whose edges cross more than N columns in all "
+        "(default 10000; long edges are what makes Graphviz slow)",
+    )
+    look.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="stop Graphviz after this long (default 60)",
+    )
+    look.add_argument(
         "--collapse",
         action="append",
         default=[],
@@ -286,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gradtrace ...
         0
     """
+    restore = _stop_on_sigterm()
     try:
         parser = build_parser()
         try:
@@ -299,10 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "choose a command: export or train; run 'gradtrace --help' for both", status=2
             )
         status = int(importlib.import_module(args.command_module).run(args))
-        sys.stdout.flush()  # a closed pipe shows up here, inside the try, not at exit
+        say_nothing_more()  # a closed pipe or a full disk shows up here, not at exit
         return status
+    except OutputError as e:
+        _quiet_stdout()  # the interpreter's last flush would fail again, with a traceback
+        _report(str(e))
+        return e.status
     except UserCodeError as e:
-        sys.stderr.write(e.traceback_text)
+        _to_stderr(e.traceback_text)
         _report(str(e))
         return e.status
     except CommandError as e:
@@ -311,13 +333,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GradtraceError as e:
         _report(str(e))
         return 1
+    except Terminated:
+        _report("terminated (SIGTERM)")
+        return 143
     except KeyboardInterrupt:
         _report("interrupted")
         return 130
     except BrokenPipeError:  # `gradtrace train | head -3`: the reader left, which is fine
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
+        _quiet_stdout()
         return 1
+    finally:
+        restore()
+
+
+def say_nothing_more() -> None:
+    """Flush standard output, reporting a failure as an `OutputError`."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else "it was closed"
+        raise OutputError(
+            f"cannot write to standard output ({reason}); check where it goes (a full disk?)"
+        ) from None
+
+
+def _quiet_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so the interpreter's final flush succeeds."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:  # pragma: no cover - no /dev/null
+        pass
+
+
+def _stop_on_sigterm() -> Callable[[], None]:
+    """Turn SIGTERM into a `Terminated` exception while the command runs.
+
+    Python's default is to die at once, skipping every `finally`: Graphviz would
+    keep running and temporaries stay behind. Returns a function that puts the
+    previous handler back. Only the main thread can set handlers; elsewhere
+    (main() called from a thread) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def stop(number: int, frame: Any) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 def _unrecognized(unknown: list[str], command: str | None) -> NoReturn:
@@ -330,6 +401,14 @@ def _unrecognized(unknown: list[str], command: str | None) -> NoReturn:
 
 
 def _report(message: str) -> None:
-    """Print `message` as one line on stderr."""
-    one_line = " ".join(message.split())
-    print(f"gradtrace: error: {one_line}", file=sys.stderr)
+    """Print `message` as one line on stderr (straight to file descriptor 2 if sys.stderr fails)."""
+    _to_stderr(f"gradtrace: error: {' '.join(message.split())}\n")
+
+
+def _to_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # the user's file closed or replaced sys.stderr
+        with contextlib.suppress(OSError):
+            os.write(2, text.encode("utf-8", "replace"))

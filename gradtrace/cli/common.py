@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from gradtrace.errors import GradtraceError
 
-__all__ = ["CommandError", "UserCodeError"]
+__all__ = ["CommandError", "OutputError", "Terminated", "UserCodeError", "say"]
 
 
 class CommandError(GradtraceError):
@@ -40,3 +40,30 @@ class UserCodeError(CommandError):
     def __init__(self, message: str, traceback_text: str) -> None:
         super().__init__(message)
         self.traceback_text = traceback_text
+
+
+class OutputError(CommandError):
+    """Standard output cannot be written (a full disk behind `> file`, a closed `sys.stdout`)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The command got SIGTERM. A `KeyboardInterrupt`, so it stops the user's code the same
+    way Ctrl-C does and every cleanup (stopping Graphviz, removing temporaries) runs."""
+
+
+def say(text: str, *, otherwise: str = "check where standard output goes (a full disk?)") -> None:
+    """Print `text` and a newline on standard output at once (not at exit).
+
+    Raises:
+        OutputError: Standard output cannot be written; the message ends with
+            `otherwise`, what the user should know or do then.
+    """
+    import sys
+
+    try:
+        print(text, file=sys.stdout, flush=True)
+    except BrokenPipeError:  # the reader left: main() ends quietly
+        raise
+    except (OSError, ValueError) as e:  # ValueError: the stream was closed
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else "it was closed"
+        raise OutputError(f"cannot write to standard output ({reason}); {otherwise}") from None

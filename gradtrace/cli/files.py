@@ -2,19 +2,21 @@
 
 `check_source()` and `plan_outputs()` validate the command line before the
 user's file runs. `write_all()` stages every output as a temporary file in its
-own folder and renames them into place only when all are staged, so an error
-never leaves a half-written file (and, short of a crash between two renames,
-never a half-written set).
+own folder (`.NAME.gradtrace-PID-XXXXXXXX.tmp`, see `gradtrace.atomic`) and renames
+them into place only when all are staged. So an error never leaves a half-written
+file nor a half-written set; a process killed between two of the final renames
+leaves some outputs new and some old, each whole. `check_writable()` removes the
+temporaries such a killed run left in the output folders.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from gradtrace import atomic
+from gradtrace.atomic import remove_stale, stage
 from gradtrace.cli.common import CommandError
 
 __all__ = [
@@ -97,6 +99,12 @@ def plan_outputs(
     if out.is_dir():
         formats = list(formats) or ["svg"]
         return formats, {f: _named(out, source.stem, f) for f in formats}
+    if out.exists() and not out.is_file():
+        raise CommandError(
+            f"-o {output} is not a regular file or a folder (a device, a pipe, ...); outputs "
+            "are files written whole and renamed into place: give a file name like "
+            "graph.svg or an existing folder"
+        )
     wants_folder = output.endswith(("/", os.sep)) or len(formats) > 1
     if not formats and not wants_folder:
         if ending(out) not in SUFFIXES:
@@ -126,61 +134,53 @@ def plan_outputs(
             f"-o {output} {what} but the format is --{fmt}; "
             f"name the file {stem}{wanted} or drop the flag"
         )
-    parent = out.parent
-    if not parent.is_dir():
-        raise CommandError(
-            f"output folder {parent} does not exist; create it first (mkdir -p {parent})"
-        )
+    _check_parent(output, out.parent)
     return [fmt], {fmt: out}
 
 
+def _check_parent(output: str, parent: Path) -> None:
+    """The folder of `-o FILE` must exist, and be a folder."""
+    if parent.is_dir():
+        return
+    for above in (parent, *parent.parents):
+        if above.exists() and not above.is_dir():
+            raise CommandError(
+                f"-o {output}: {above} is a file, not a folder; put the output in a folder "
+                f"(for example -o {Path(output).name})"
+            )
+        if above.exists():
+            break
+    raise CommandError(
+        f"output folder {parent} does not exist; create it first (mkdir -p {parent})"
+    )
+
+
 def check_writable(paths: Sequence[Path]) -> None:
-    """Fail early if an output cannot be written (a folder in its place, no permission)."""
+    """Fail early if an output cannot be written (a folder in its place, no permission).
+
+    Also removes, from every output folder, the temporaries that a gradtrace run
+    killed while writing left behind.
+    """
     for path in paths:
         if path.is_dir():
             raise CommandError(f"{path} is a folder; remove it or choose another name with -o")
     for folder in dict.fromkeys(p.parent for p in paths):
+        remove_stale(folder)
         try:
-            fd, probe = tempfile.mkstemp(dir=folder, prefix=".gradtrace-", suffix=".probe")
+            probe = stage(folder / "probe", b"")
         except OSError as e:
             raise CommandError(
                 f"cannot write to folder {folder} ({e.strerror}); choose a writable one with -o"
             ) from None
-        os.close(fd)
-        os.unlink(probe)
+        probe.unlink()
 
 
 def write_all(contents: dict[Path, bytes]) -> None:
     """Write every file or none: stage each in its folder, then rename them all into place."""
-    mode = _file_mode()
-    staged: list[tuple[str, Path]] = []
     try:
-        for path, data in contents.items():
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, mode)
-    except BaseException as e:
-        for tmp, _ in staged:
-            _unlink(tmp)
-        if isinstance(e, OSError):
-            raise CommandError(
-                f"cannot write {e.filename or 'an output'} ({e.strerror}); nothing was written, "
-                "free some space or choose another folder with -o"
-            ) from None
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
-
-
-def _file_mode() -> int:
-    """The permissions a new file gets under the current umask (mkstemp uses 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _unlink(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+        atomic.write_all(contents)
+    except OSError as e:
+        raise CommandError(
+            f"cannot write {e.filename or 'an output'} ({e.strerror}); nothing was written, "
+            "free some space or choose another folder with -o"
+        ) from None

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from gradtrace.capture import CaptureError, capture_file
 from gradtrace.cli import FORMATS
-from gradtrace.cli.common import CommandError, UserCodeError
+from gradtrace.cli.common import CommandError, UserCodeError, say
 from gradtrace.cli.files import check_source, check_writable, plan_outputs, write_all
 from gradtrace.graph import Graph
 
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     _check_scopes(graph, args.collapse)
 
     if any(f in _GRAPHVIZ for f in formats):
-        _check_size(len(graph), args.max_nodes)
+        _check_size(graph, args)
     contents = {absolute[f]: _produce(f, graph, args) for f in formats}
     written = [targets[f] for f in formats]
     if stepwise:
@@ -78,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             written.append(path)
     write_all(contents)
     for path in written:
-        print(path)
+        say(str(path), otherwise=_UNPRINTED)
     return 0
 
 
@@ -94,6 +93,12 @@ def _stepwise_folder(source: Path, output: str | None) -> Path:
     )
 
 
+_UNPRINTED = (
+    "the outputs were written but their names could not be printed; check where standard "
+    "output goes (a full disk?) and that your file does not close sys.stdout"
+)
+
+
 def _check_scopes(graph: Graph, collapse: list[str]) -> None:
     """Every `--collapse` name must be a scope of the graph (a typo would be silently ignored)."""
     scopes = list(dict.fromkeys(name for node in graph for name in node.scope))
@@ -106,14 +111,27 @@ def _check_scopes(graph: Graph, collapse: list[str]) -> None:
             )
 
 
-def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
-    """One output, in memory. Exporters are imported only when their format is asked for."""
+def _look(args: argparse.Namespace) -> dict[str, Any]:
+    """The figure options the user set."""
     look = _given(precision=args.precision, rankdir=args.rankdir, theme=args.theme)
     if args.collapse:
         look["collapse"] = tuple(args.collapse)
+    return look
+
+
+def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
+    """One output, in memory. Exporters are imported only when their format is asked for."""
+    look = _look(args)
     tables = _given(precision=args.precision, all_nodes=args.all_nodes or None)
+    if fmt in _GRAPHVIZ:  # sizes were checked before anything was produced
+        from gradtrace.export.render import DEFAULT_TIMEOUT
+
+        timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+        look.update(max_nodes=None, max_edges=None, timeout=timeout)
     if fmt in _IMAGES:
-        return _render(fmt, graph, look)
+        from gradtrace.export.render import to_image
+
+        return to_image(graph, fmt, **look)
     if fmt == "dot":
         from gradtrace.export.dot import to_dot
 
@@ -130,7 +148,7 @@ def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
         from gradtrace.export.tikz import to_tikz
 
         fragment = str(args.output or "").lower().endswith(".tikz")  # -o fig.tikz: for \input
-        text = to_tikz(graph, standalone=not fragment, max_nodes=None, **look)
+        text = to_tikz(graph, standalone=not fragment, **look)
     elif fmt == "csv":
         from gradtrace.export.table import to_csv
 
@@ -138,7 +156,7 @@ def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
     elif fmt == "html":
         from gradtrace.export.widget import to_html
 
-        text = to_html(graph, **tables)
+        text = to_html(graph, **{**tables, **look})
     else:
         from gradtrace.export.json import to_json
 
@@ -146,26 +164,37 @@ def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
     return text.encode("utf-8")
 
 
-def _check_size(n_values: int, max_nodes: int | None) -> None:
-    """Refuse, before Graphviz runs, a graph it would take too long to lay out."""
-    from gradtrace.export.render import DEFAULT_MAX_NODES
+def _check_size(graph: Graph, args: argparse.Namespace) -> None:
+    """Refuse, before Graphviz runs, a drawing it would take too long to lay out.
 
-    limit = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
-    if n_values > limit:
-        raise CommandError(
-            f"the graph has {n_values} values, more than --max-nodes {limit} that Graphviz lays "
-            "out in reasonable time; raise --max-nodes, fold scopes with --collapse SCOPE, or "
-            "export --dot, --md or --json, which have no limit"
-        )
+    What counts is what is drawn: values folded by `--collapse` do not, and long
+    edges count once per column they cross (`--max-edges`).
+    """
+    from gradtrace.errors import GraphTooLargeError
+    from gradtrace.export.render import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, checked_dot
 
-
-def _render(fmt: str, graph: Graph, look: dict[str, Any]) -> bytes:
-    """An image of the graph (via `render`, into a private folder, read back as bytes)."""
-    from gradtrace.export.render import render
-
-    with tempfile.TemporaryDirectory(prefix="gradtrace-") as folder:
-        path = render(graph, Path(folder) / f"graph.{fmt}", max_nodes=None, **look)
-        return Path(path).read_bytes()
+    max_nodes = DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
+    max_edges = DEFAULT_MAX_EDGES if args.max_edges is None else args.max_edges
+    try:
+        checked_dot(graph, max_nodes=max_nodes, max_edges=max_edges, **_look(args))
+    except GraphTooLargeError as e:
+        if e.kind == "edges":
+            problem = (
+                f"the drawing's {e.edges} edges cross {e.n_nodes} columns in all (each edge "
+                f"counts once per column it spans), more than --max-edges {e.max_nodes} that "
+                "Graphviz lays out in reasonable time"
+            )
+            fixes = ["raise --max-edges"]
+        else:
+            problem = (
+                f"the graph has {e.n_nodes} values to draw, more than --max-nodes {e.max_nodes} "
+                "that Graphviz lays out in reasonable time"
+            )
+            fixes = ["raise --max-nodes"]
+        if e.scopes:
+            fixes.append(f"fold scopes with --collapse ({', '.join(e.scopes[:3])})")
+        fixes.append("export --dot, --md or --json, which have no limit")
+        raise CommandError(f"{problem}; {', '.join(fixes[:-1])} or {fixes[-1]}") from None
 
 
 def _given(**options: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from gradtrace.cli.common import CommandError
+from gradtrace.cli.common import CommandError, say
 from gradtrace.cli.files import check_writable, write_all
 
 __all__ = ["run"]
@@ -60,11 +60,11 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
 
-    print(results_table(history, x, y))
+    say(results_table(history, x, y))
     if plots is not None:
         write_all(_figures(plots, history, model, x, y))
         for path in plots.values():
-            print(path)
+            say(str(path), otherwise="the plots were written but their names could not be printed")
     return 0
 
 
