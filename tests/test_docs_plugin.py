@@ -371,3 +371,84 @@ def test_endless_block_is_stopped_and_reported(tmp_path: Path) -> None:
     # The next block gets a fresh worker and is drawn, and the build runs to its end.
     assert build.stderr.count("the gradtrace block failed") == 1
     assert "gradtrace: 2 results generated" in build.stderr
+
+
+# -- issue 16 -------------------------------------------------------------------------
+
+TOKENS_PAGE = """\
+    # Tokens
+
+    ```gradtrace table=true widget=true
+    from gradtrace import Value
+    a = Value(1.0, "GRADTRACEPLACEHOLDER0END")
+    b = Value(2.0, "GRADTRACEPLACEHOLDER1END")
+    c = Value(3.0, "GRADTRACEPLACEHOLDER2END")
+    f = a * b + c
+    f.label = "GRADTRACEPLACEHOLDER3END"
+    ```
+    """
+
+
+def test_labels_that_look_like_placeholders_stay_text(tmp_path: Path) -> None:
+    import html as html_module
+    import json
+
+    _make_site(tmp_path, {"index.md": TOKENS_PAGE})
+    build = _build(tmp_path)
+    assert build.returncode == 0, build.stderr
+    page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    labels = [f"GRADTRACEPLACEHOLDER{n}END" for n in range(4)]
+    # The Markdown table shows each label as a cell of its own, as written.
+    for label in labels:
+        assert f"<td>{label}</td>" in page
+    assert page.count('<figure class="gradtrace-figure">') == 1
+    assert page.count('class="gradtrace-widget"') == 1
+    # The widget's JSON is intact and holds the labels as labels.
+    (config,) = re.findall(
+        r'<script type="application/json" class="gt-config">(.*?)</script>', page
+    )
+    nodes = json.loads(html_module.unescape(config) if "&quot;" in config else config)["graph"]
+    assert {n["label"] for n in nodes["nodes"]} >= set(labels)
+
+
+def test_heading_ids_with_math_are_stable(tmp_path: Path) -> None:
+    _make_site(tmp_path, {"index.md": "# Top\n\n## Split $f$ in two\n\ntext $x$\n"})
+    ids = []
+    for _ in range(2):
+        build = _build(tmp_path)
+        assert build.returncode == 0, build.stderr
+        page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+        (heading,) = re.findall(r'<h2 id="([^"]+)"', page)
+        assert f'href="#{heading}"' in page  # the table of contents links to it
+        ids.append(heading)
+    assert ids[0] == ids[1] == "split-gradtraceplaceholder0end-in-two"
+
+
+def test_an_unclosed_block_is_an_error_on_the_page_and_in_strict_builds(tmp_path: Path) -> None:
+    page = """\
+    # Blocks
+
+    ```gradtrace
+    from gradtrace import Value
+    y = Value(3.0, "y") * 2
+    ```
+
+    ```gradtrace
+    from gradtrace import Value
+    z = Value(1.0)
+    """
+    _make_site(tmp_path, {"index.md": page})
+    build = _build(tmp_path)
+    assert build.returncode != 0
+    assert "index.md:8: the gradtrace block is never closed" in build.stderr
+    lenient = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
+    )
+    assert lenient.returncode == 0, lenient.stderr
+    html = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert html.count('<figure class="gradtrace-figure">') == 1  # the closed block before it
+    assert "This gradtrace block failed</strong> (index.md:8): the gradtrace block is never" in html

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gradtrace.errors import GradtraceError
@@ -32,7 +32,20 @@ _MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*gradtrace:\s*(?P<name>[\w.-]+)\
 
 
 class FenceSyntaxError(GradtraceError, ValueError):
-    """A `gradtrace` fence that cannot be read (unclosed, or a malformed option)."""
+    """A `gradtrace` fence that cannot be read (unclosed, or a malformed option).
+
+    Attributes:
+        line: The 0-based line of the fence at fault, when known.
+        fences: For an unclosed fence, the well-formed fences before it (an unclosed
+            fence runs to the end of the page, so there are none after it).
+    """
+
+    def __init__(
+        self, message: str, *, line: int | None = None, fences: Sequence[Fence] = ()
+    ) -> None:
+        super().__init__(message)
+        self.line = line
+        self.fences = list(fences)
 
 
 @dataclass(frozen=True)
@@ -88,17 +101,20 @@ def find_fences(markdown: str) -> list[Fence]:
     """The `gradtrace` fences of `markdown`, in page order.
 
     Raises:
-        FenceSyntaxError: A `gradtrace` fence is never closed.
+        FenceSyntaxError: A `gradtrace` fence is never closed (the error carries its
+            line and the fences found before it).
     """
     lines = markdown.split("\n")
-    fences = []
+    fences: list[Fence] = []
     for start, end, indent, language, rest in _code_regions(lines):
         if language.strip("{}.") != FENCE_LANGUAGE:
             continue
         if end > len(lines):
             raise FenceSyntaxError(
-                f"line {start + 1}: the gradtrace block is never closed; "
-                "end it with a line of backticks"
+                "the gradtrace block is never closed, so it and the rest of the page are shown "
+                "as code; end it with a line of backticks",
+                line=start,
+                fences=fences,
             )
         body = [_dedent(line, indent) for line in lines[start + 1 : end - 1]]
         fences.append(Fence(start, end, indent, rest, "\n".join(body) + "\n"))

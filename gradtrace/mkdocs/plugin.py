@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,13 @@ log = logging.getLogger("mkdocs.plugins.gradtrace")
 
 CSS_PATH = f"{ASSETS}/gradtrace.css"
 _CSS_SOURCE = Path(__file__).with_name("gradtrace.css")
-_TOKEN = "GRADTRACEPLACEHOLDER{}END"
+#: A placeholder word: letters and digits only, so Markdown carries it through untouched. Its
+#: middle is random for each page, so no label or text can be, or contain, one by accident
+#: or on purpose; its upper case tells it from the lower-case copy the table of contents
+#: makes of a heading's text for the heading's id.
+_TOKEN = "GRADTRACE{nonce}X{n}END"
+#: What a placeholder becomes inside a heading id: stable, so permalinks survive rebuilds.
+_ANCHOR = "gradtraceplaceholder{n}end"
 
 
 class GradtraceConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -171,6 +178,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         offset = _front_matter_lines(page.file.content_string, markdown)
         tokens: dict[str, tuple[str, str, str]] = {}
         self.placeholders[page_path] = tokens
+        nonce = secrets.token_hex(12).upper()
 
         def where(index: int) -> str:
             return f"{page.file.src_uri}:{offset + index + 1}"
@@ -178,7 +186,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         def placeholder(fragment: str, text: str = "", alone: str = "") -> str:
             """A word for Markdown to carry, replaced by `fragment` in the HTML (by `alone`
             where it makes a paragraph on its own) and by `text` in the table of contents."""
-            token = _TOKEN.format(len(tokens))
+            token = _TOKEN.format(nonce=nonce, n=len(tokens))
             tokens[token] = (fragment, alone or fragment, text)
             return token
 
@@ -198,9 +206,11 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
         replacements: list[tuple[int, int, list[str]]] = []
         try:
             fences = find_fences(markdown)
-        except FenceSyntaxError as error:
-            log.warning(f"gradtrace: {page.file.src_uri}: {error}")
-            fences = []
+        except FenceSyntaxError as error:  # an unclosed block: the blocks before it still run
+            fences = error.fences
+            line = error.line or 0
+            log.warning(f"gradtrace: {where(line)}: {error}")
+            replacements.append((line, line, ["", placeholder(_error_box(where(line), error)), ""]))
         for fence in fences:
             new = self._fence(fence, where, placeholder, render_parts, files, config)
             replacements.append((fence.start, fence.end, new))
@@ -258,11 +268,7 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
             return new
         line = fence.start + (reply.get("line") or 0)
         log.warning(f"gradtrace: {where(line)}: the gradtrace block failed: {reply['error']}")
-        error_html = (
-            f'<div class="gradtrace-error"><strong>This gradtrace block failed</strong> '
-            f"({html.escape(where(line))}): {html.escape(reply['error'])}</div>"
-        )
-        return ["", fence.indent + placeholder(error_html, ""), ""]
+        return ["", fence.indent + placeholder(_error_box(where(line), reply["error"]), ""), ""]
 
     def _math(self, markdown: str, page: Any, offset: int, placeholder: Callable[..., str]) -> str:
         def render(latex: str, display: bool, line: int) -> str:
@@ -278,18 +284,30 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
 
     def on_page_content(self, html_text: str, page: Any, config: Any, files: Files) -> str:
         tokens = self.placeholders.pop(page.file.src_uri, {})
-        for token, (fragment, alone, _) in tokens.items():
+        for n, (token, (fragment, alone, _)) in enumerate(tokens.items()):
             html_text = html_text.replace(f"<p>{token}</p>", alone).replace(token, fragment)
+            html_text = html_text.replace(token.lower(), _ANCHOR.format(n=n))
         _retitle(page.toc, {token: text for token, (_, _, text) in tokens.items()})
         return html_text
 
 
+def _error_box(where: str, error: object) -> str:
+    """What a page shows where a gradtrace block failed."""
+    return (
+        f'<div class="gradtrace-error"><strong>This gradtrace block failed</strong> '
+        f"({html.escape(where)}): {html.escape(str(error))}</div>"
+    )
+
+
 def _retitle(items: Any, texts: dict[str, str]) -> None:
-    """Put a formula's LaTeX source where its token landed in a table-of-contents title."""
+    """Put a formula's LaTeX source where its token landed in a table-of-contents title,
+    and the token's stable form in the heading's id."""
     for item in items or ():
-        for token, text in texts.items():
+        for n, (token, text) in enumerate(texts.items()):
             if token in item.title:
                 item.title = item.title.replace(token, text)
+            if token.lower() in (item.id or ""):
+                item.id = item.id.replace(token.lower(), _ANCHOR.format(n=n))
         _retitle(item.children, texts)
 
 
