@@ -452,3 +452,60 @@ def test_an_unclosed_block_is_an_error_on_the_page_and_in_strict_builds(tmp_path
     html = (tmp_path / "site/index.html").read_text(encoding="utf-8")
     assert html.count('<figure class="gradtrace-figure">') == 1  # the closed block before it
     assert "This gradtrace block failed</strong> (index.md:8): the gradtrace block is never" in html
+
+
+def _marked_dots(marker: str) -> list[int]:
+    """Running `dot` processes whose environment carries `marker` (started for this test)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
+        if name == "dot" and state not in "ZX" and marker.encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_block_stopped_at_the_timeout_leaves_no_dot_running(tmp_path: Path) -> None:
+    import time
+    import uuid
+
+    page = """\
+    # Slow
+
+    ```gradtrace
+    from gradtrace import Value, to_svg
+    below = [Value(1.0) for _ in range(7)]
+    for _ in range(14):
+        below = below + [Value.sum(below) for _ in range(7)]
+    f = Value.sum(below[-7:])
+    svg = to_svg(f, max_nodes=None, max_edges=None, timeout=None)  # minutes of layout
+    ```
+    """
+    _make_site(tmp_path, {"index.md": page})
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "      timeout: 3\n", encoding="utf-8")
+    marker = f"GRADTRACE_TEST_{uuid.uuid4().hex}=1"
+    key, value = marker.split("=")
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1", **{key: value}),
+        timeout=300,
+    )
+    assert "no answer within 3 s" in build.stderr
+    deadline = time.monotonic() + 30
+    while _marked_dots(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = _marked_dots(marker)
+    for pid in left:  # do not leave a busy dot behind for the rest of the suite
+        os.kill(pid, 9)
+    assert left == []
