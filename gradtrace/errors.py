@@ -16,6 +16,7 @@ __all__ = [
     "NumberError",
     "RenderError",
     "RenderTimeoutError",
+    "SizeWarning",
     "TraceError",
 ]
 
@@ -130,3 +131,7 @@ class RenderTimeoutError(RenderError):
             message=f"Graphviz did not finish laying out the graph within {timeout:g} s and "
             f"was stopped; {', '.join(fixes)} or export DOT text instead (to_dot(), --dot)"
         )
+
+
+class SizeWarning(UserWarning):
+    """A drawing was made smaller than asked (a PNG over its pixel limit); the message says how."""

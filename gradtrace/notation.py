@@ -39,10 +39,9 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from numbers import Integral
 from typing import TYPE_CHECKING, TypeVar
 
-from gradtrace.errors import NumberError
+from gradtrace.options import check_precision
 
 if TYPE_CHECKING:
     from gradtrace.graph import Graph, Node
@@ -192,12 +191,16 @@ _PRIMES = {"'": 1, "′": 1, "″": 2, "‴": 3}
 _LATEX_SPACED = set("=+-−<>×·⋅÷±∓≤≥≠≈≡∼∝→←↦∈∘")
 
 
-def format_number(x: float, precision: int = 4) -> str:
+def format_number(x: float, precision: int = 4, style: str = "fixed") -> str:
     """Write a number the way every gradtrace figure and table does.
 
     Args:
         x: The number (any real; nan and ±inf are fine).
-        precision: Digits after the decimal point.
+        precision: Digits after the decimal point (`"fixed"`, `"scientific"`), or
+            significant figures (`"significant"`, at least 1).
+        style: `"fixed"` (the default, described here), `"significant"`
+            (`0.2000`, `123.5`, `1.235e+06`, `6.700e-07` with 4 figures: Python's
+            `#g`, without a trailing point) or `"scientific"` (`2.0000e-01`).
 
     Returns:
         `"0.2000"`, `"-0.4000"`, `"-0.0000"` (negative zero keeps its sign),
@@ -215,7 +218,10 @@ def format_number(x: float, precision: int = 4) -> str:
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    if abs(x) >= _SCIENTIFIC_FROM:
+    if style == "significant":
+        text = f"{x:#.{max(precision, 1)}g}".replace(".e", "e")  # "1.e+02" → "1e+02"
+        return text[:-1] if text.endswith(".") else text
+    if style == "scientific" or abs(x) >= _SCIENTIFIC_FROM:
         return f"{x:.{precision}e}"
     text = f"{x:.{precision}f}"
     if x != 0 and not text.strip("-0."):  # a non-zero number must never read as zero
@@ -308,24 +314,6 @@ def _is_noncharacter(code: int) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
-def check_precision(precision: object) -> int:
-    """`precision` itself if it is a whole number of decimals gradtrace can show (0 to 17).
-
-    Raises:
-        NumberError: For anything else (`-1`, `2.5`, `"4"`, `True`).
-    """
-    if (
-        isinstance(precision, bool)
-        or not isinstance(precision, Integral)
-        or not 0 <= int(precision) <= 17
-    ):
-        raise NumberError(
-            f"precision must be a whole number of decimals from 0 to 17, got {precision!r}; "
-            "use e.g. precision=4"
-        )
-    return int(precision)
-
-
 def reference_name(label: str) -> str:
     """The name other expressions use for a labelled node: `"G = σ(z)"` → `"G"`."""
     name, sep, _ = label.partition(" = ")
@@ -402,10 +390,10 @@ def latex_label(text: str) -> str:
     return writer.text() or "{}"
 
 
-def latex_number(x: float, precision: int = 4) -> str:
+def latex_number(x: float, precision: int = 4, style: str = "fixed") -> str:
     """A number as LaTeX math (no `$`): `format_number`'s text, with `\\infty`, `\\mathrm{nan}`
     and `1.0000 \\times 10^{12}` for its non-finite and scientific forms."""
-    text = format_number(x, precision)
+    text = format_number(x, precision, style)
     if text == "nan":
         return r"\mathrm{nan}"
     if text.endswith("inf"):

@@ -16,7 +16,8 @@ def _gradtrace_exceptions() -> dict[str, type[BaseException]]:
     """`module.Class` → class, for every exception class defined in a gradtrace module.
 
     Only `Exception`s: a `BaseException` that is not one (capture's `_Exited`) is a
-    private control-flow signal, deliberately out of reach of `except Exception`.
+    private control-flow signal, deliberately out of reach of `except Exception`. Warnings
+    (`SizeWarning`) are not errors: they are shown, not raised.
     """
     found = {}
     for info in pkgutil.walk_packages(gradtrace.__path__, "gradtrace."):
@@ -27,6 +28,7 @@ def _gradtrace_exceptions() -> dict[str, type[BaseException]]:
             if (
                 inspect.isclass(obj)
                 and issubclass(obj, Exception)
+                and not issubclass(obj, Warning)
                 and obj.__module__ == module.__name__
             ):
                 found[f"{module.__name__}.{name}"] = obj

@@ -210,7 +210,7 @@ def test_a_theme_colour_tikz_cannot_write_is_a_one_line_error() -> None:
     with pytest.raises(GradtraceError, match=r"op_fill='lightblue'.*#rrggbb") as error:
         to_tikz(figure1(), theme=theme)
     assert "\n" not in str(error.value)
-    with pytest.raises(GradtraceError, match="unknown theme"):
+    with pytest.raises(GradtraceError, match="theme must be one of light, print, dark"):
         to_tikz(figure1(), theme="neon")
 
 

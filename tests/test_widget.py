@@ -21,7 +21,7 @@ import pytest
 import gradtrace
 from gradtrace.engine import Value
 from gradtrace.errors import GradtraceError
-from gradtrace.export.widget import WidgetError, to_html, widget_assets
+from gradtrace.export.widget import to_html, widget_assets
 from gradtrace.figures import figure1
 from gradtrace.graph import trace
 
@@ -139,13 +139,16 @@ def test_inputs_and_ranges_options() -> None:
         ({"ranges": {"w₁": (1, 1)}}, "must have finite low < high"),
         ({"ranges": {"w₁": (0, 1, -0.1)}}, "step of 'w₁' must be positive"),
         ({"ranges": {"w₁": (0,)}}, "must be (low, high) or (low, high, step)"),
-        ({"precision": -1}, "precision must be a whole number from 0 to 17"),
+        ({"precision": -1}, "precision must be a whole number from 0 to 15, got -1"),
+        ({"number": "roman"}, "number must be one of fixed, significant, scientific"),
+        ({"theme": "neon"}, "theme must be one of light, print, dark"),
+        ({"highlight": "nope"}, "highlight='nope' names no value of the graph; its values: w₁"),
         ({"widget_id": "two words"}, "widget_id must be a letter then letters"),
         ({"inputs": [10]}, "node 10 is a number written in the code"),  # R = 0.5 · u
     ],
 )
 def test_user_errors_are_one_clear_line(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(WidgetError) as info:
+    with pytest.raises(GradtraceError) as info:  # WidgetError, or the shared OptionError
         to_html(figure1(), **options)
     text = str(info.value)
     assert message in text
@@ -324,5 +327,5 @@ def test_figure_options_reach_the_drawing() -> None:
     config = config_of(page)
     drawn = set(re.findall(r'\sid="([^"]*)"', svgs[0]))
     assert all(i in drawn for ids in config["svg"]["data"] for i in ids)
-    with pytest.raises(GradtraceError, match="unknown theme"):
+    with pytest.raises(GradtraceError, match="theme must be one of light, print, dark"):
         to_html(figure1(), theme="sepia")

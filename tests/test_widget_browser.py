@@ -372,7 +372,8 @@ def test_micrograd_graph_matches_micrograd(hook_page: Any) -> None:
 
 
 def test_number_format_matches_python(hook_page: Any) -> None:
-    """`gradtrace.formatNumber` writes exactly what `format_number` writes, ties included."""
+    """`gradtrace.formatNumber` writes exactly what `format_number` writes, in every style,
+    ties, zeros of both signs and subnormals included."""
     from gradtrace.notation import format_number
 
     rng = random.Random(7)
@@ -386,9 +387,17 @@ def test_number_format_matches_python(hook_page: Any) -> None:
             rng.uniform(-1e14, 1e14),
             float(rng.randrange(10**12, 10**16)),
         ]
-    cases = [[_js_number(x), p] for x in values for p in (0, 2, 4, 6, 13)]
-    got = hook_page.evaluate("cs => cs.map(([x, p]) => window.gradtrace.formatNumber(x, p))", cases)
-    expected = [format_number(from_js(x), p) for x, p in cases]
+    values += [10.0**e * m for e in range(-330, 20, 7) for m in (1.0, 9.99995, 0.5)]
+    cases = [
+        [_js_number(x), p, style]
+        for x in values
+        for p in (0, 2, 4, 6, 13)
+        for style in ("fixed", "significant", "scientific")
+    ]
+    got = hook_page.evaluate(
+        "cs => cs.map(([x, p, s]) => window.gradtrace.formatNumber(x, p, s))", cases
+    )
+    expected = [format_number(from_js(x), p, style) for x, p, style in cases]
     wrong = [(c, e, g) for c, e, g in zip(cases, expected, got, strict=True) if e != g]
     assert wrong == []
 

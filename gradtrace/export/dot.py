@@ -46,11 +46,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from gradtrace.errors import GradtraceError
+from gradtrace import options
 from gradtrace.graph import Graph, Node, as_graph, paused_gc
 from gradtrace.notation import (
     Naming,
@@ -114,6 +114,7 @@ class Theme:
     cluster_line: str
     cluster_fill: str
     cluster_text: str
+    highlight: str = "#cf222e"
 
 
 #: The built-in themes: `"light"` (Figure 1's colours), `"print"` (greyscale) and `"dark"`
@@ -150,6 +151,7 @@ THEMES: dict[str, Theme] = {
         cluster_line="#808080",
         cluster_fill="white",
         cluster_text="#404040",
+        highlight="black",
     ),
     "dark": Theme(
         background="transparent",
@@ -166,10 +168,9 @@ THEMES: dict[str, Theme] = {
         cluster_line="#6e7681",
         cluster_fill="#ffffff10",
         cluster_text="#b1bac4",
+        highlight="#ff7b72",
     ),
 }
-
-_RANKDIRS = ("LR", "RL", "TB", "BT")
 
 
 def to_dot(
@@ -185,15 +186,18 @@ def to_dot(
     title: str = "",
     fast_layout: bool | None = None,
     wrap: int | None = None,
+    number: str = "fixed",
+    highlight: str | None = None,
 ) -> str:
     """Graphviz DOT source of a graph, in Figure 1's style.
 
     Args:
         graph_or_root: A `Graph`, or a value to trace (gradtrace's, micrograd's, ...).
-        precision: Decimals of the numbers shown.
+        precision: Digits of the numbers shown (decimals, or significant figures).
         show_grad: Draw each value's gradient in a blue ellipse.
         rankdir: Direction of the flow: `"LR"` (left to right), `"TB"`, `"RL"`, `"BT"`.
-        theme: `"light"`, `"print"` (greyscale), `"dark"`, or a `Theme`.
+        theme: `"light"`, `"print"` (greyscale), `"dark"`, a `Theme`, or the path of
+            a `.toml` file of colours (`gradtrace.options.load_theme`).
         collapse: Scope names whose clusters are each drawn as one node.
         id_prefix: Put in front of every SVG id (see the module docs).
         font: The font list (Graphviz uses the first one installed).
@@ -211,30 +215,36 @@ def to_dot(
             shape of a portrait page (a 200-operation chain: 20 rows of 10), so
             it fits a page instead of a strip tens of thousands of points long.
             `0` never wraps.
+        number: How numbers are written: `"fixed"`, `"significant"` or
+            `"scientific"` (see `gradtrace.notation.format_number`).
+        highlight: The name of a value (its label, or a generated name such as
+            `v₇`): it and every path from it to the output are drawn in bold in
+            the theme's highlight colour, to show where its gradient comes from.
 
     Returns:
         The DOT text, byte-identical for the same graph and options.
 
     Raises:
-        GradtraceError: For an unknown theme or rankdir.
+        OptionError: For an option it cannot take (an unknown theme or rankdir, a
+            highlight that names no value, ...); see `gradtrace.options`.
     """
     graph = as_graph(graph_or_root)
     precision = check_precision(precision)
-    colours = _theme(theme)
-    if rankdir not in _RANKDIRS:
-        raise GradtraceError(
-            f"unknown rankdir {rankdir!r}; use one of {', '.join(map(repr, _RANKDIRS))}"
-        )
-    if isinstance(collapse, str):  # collapse="σ" means one scope, not its letters
-        collapse = (collapse,)
+    colours = _theme(options.check("theme", theme))
+    rankdir = options.check("rankdir", rankdir)
+    collapse = options.check("collapse", collapse)  # "σ" means one scope, not its letters
+    show_grad = options.check("show_grad", show_grad)
+    number = options.check("number", number)
+    title = options.check("title", title)
+    if wrap is not None:
+        wrap = options.check("wrap", wrap)
+    marked = _highlighted(graph, options.check("highlight", highlight)) if highlight else set()
     fast = len(graph) > FAST_LAYOUT_FROM if fast_layout is None else fast_layout
-    if wrap is not None and (isinstance(wrap, bool) or not isinstance(wrap, int) or wrap < 0):
-        raise GradtraceError(
-            f"wrap must be a whole number of operations per row (0: never), got {wrap!r}"
-        )
     with paused_gc():
         writer = _DotWriter(graph, colours, precision, show_grad, tuple(collapse), id_prefix)
-        writer.bands = _bands(graph, wrap)
+        writer.number = number
+        writer.marked = marked
+        writer.bands = _bands(graph, wrap, writer.hidden)
         text = writer.write(rankdir=rankdir, font=font, title=title, fast=fast)
         if fast_layout is None and not fast and layout_size(text).length > FAST_LAYOUT_FROM_LENGTH:
             text = writer.write(rankdir=rankdir, font=font, title=title, fast=True)
@@ -337,15 +347,30 @@ def _box_lines(name: str) -> list[str]:
     return [name[:cut], name[cut:]]
 
 
+def _highlighted(graph: Graph, name: str) -> set[int]:
+    """The value called `name` and every value on a path from it to an output."""
+    naming = Naming(graph)
+    found = [
+        n.id
+        for n in graph
+        if name in (n.label, naming.title(n.id), naming.name(n.id)) and naming.is_named(n.id)
+    ]
+    if not found:
+        known = [naming.title(n.id) for n in graph if naming.is_named(n.id)]
+        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        raise options.OptionError(
+            f"highlight={name!r} names no value of the graph; its values: {shown}"
+        )
+    marked = set(found)
+    for node in graph.nodes:  # parents come after their children
+        if any(c in marked for c in node.children):
+            marked.add(node.id)
+    return marked
+
+
 def _theme(theme: str | Theme) -> Theme:
-    if isinstance(theme, Theme):
-        return theme
-    try:
-        return THEMES[theme]
-    except (KeyError, TypeError):
-        raise GradtraceError(
-            f"unknown theme {theme!r}; use one of {', '.join(map(repr, THEMES))} or a Theme"
-        ) from None
+    """A checked theme (`options.check("theme", ...)`) as a `Theme`."""
+    return theme if isinstance(theme, Theme) else THEMES[theme]
 
 
 def html(text: str) -> str:
@@ -406,6 +431,8 @@ class _DotWriter:
         self.named: tuple[bool, ...] = ()
         self.short = self.short_expressions()
         self.bands: list[int] = []  # the row of each node when wrapped, set by to_dot
+        self.number = "fixed"  # how numbers are written (format_number's style), set by to_dot
+        self.marked: set[int] = set()  # the highlighted value and its paths, set by to_dot
 
     def write(self, *, rankdir: str, font: str, title: str, fast: bool) -> str:
         self.fast = fast
@@ -460,6 +487,10 @@ class _DotWriter:
                 return path[:depth]
         return path
 
+    def reaches(self, node_id: int) -> bool:
+        """True if a highlighted value feeds this one (its operation is on a highlighted path)."""
+        return any(c in self.marked for c in self.graph.nodes[node_id].children)
+
     def hidden(self, node_id: int) -> bool:
         return bool(self.collapse) and (
             self.group_of[node_id] is not None and node_id not in self.group_outputs
@@ -482,8 +513,9 @@ class _DotWriter:
             symbol = self.symbols.get(node.op)
             if symbol is None:
                 symbol = self.symbols[node.op] = html(op_symbol(node.op))
-            items.append(f'op{i} [id="{q}op{i}", {a.op}, label=<{symbol}>];')
-        number = format_number(node.data, self.precision)
+            mark = a.mark if i in self.marked and self.reaches(i) else ""
+            items.append(f'op{i} [id="{q}op{i}", {a.op}{mark}, label=<{symbol}>];')
+        number = format_number(node.data, self.precision, self.number)
         title = self.short[i]
         if not title:
             label = number
@@ -491,9 +523,10 @@ class _DotWriter:
             label = "".join(f"<B>{html(line)}</B><BR/>" for line in _box_lines(title)) + number
         else:
             label = f"<I>{html(title)}</I><BR/>{number}"
-        items.append(f'v{i} [id="{q}v{i}", {a.value}, label=<{label}>];')
+        mark = a.mark if i in self.marked else ""
+        items.append(f'v{i} [id="{q}v{i}", {a.value}{mark}, label=<{label}>];')
         if self.show_grad:
-            grad = format_number(node.grad, self.precision)
+            grad = format_number(node.grad, self.precision, self.number)
             items.append(f'g{i} [id="{q}g{i}", {a.grad}, label=<{grad}>];')
             if self.fast:
                 items.append(f"{{rank=same; v{i}; g{i}}}")
@@ -545,13 +578,15 @@ class _DotWriter:
             sources = self.group_inputs(i)
         else:
             sources = ()
-        bands = self.bands
+        bands, marked = self.bands, self.marked
+        mark = self.attrs.mark if i in marked and self.reaches(i) else ""
         for k, child in enumerate(sources):
             # An edge into a later row does not pull its row to the right (see `_bands`).
             loose = ", constraint=false" if bands and bands[child] != bands[i] else ""
-            out.append(f'  v{child} -> op{i} [id="{q}e{i}_{k}"{loose}];')
+            edge_mark = mark if child in marked else ""
+            out.append(f'  v{child} -> op{i} [id="{q}e{i}_{k}"{loose}{edge_mark}];')
         op = first if first is not None else i
-        out.append(f'  op{op} -> v{i} [id="{q}e{i}"];')
+        out.append(f'  op{op} -> v{i} [id="{q}e{i}"{mark}];')
 
     def group_inputs(self, first_output: int) -> tuple[int, ...]:
         key = self.group_of[first_output]
@@ -594,6 +629,7 @@ class _Attributes:
         )
         self.grad_edge = f"dir=none, style=dashed, color={_quote(t.grad_line)}"
         self.pair = 'label="", style=invis, margin=0'
+        self.mark = f", penwidth=3, color={_quote(t.highlight)}"
         self.anchor = 'label="", style=invis, width=0, height=0, margin=0'
 
 
@@ -677,11 +713,14 @@ def _scope_instances(graph: Graph) -> list[_Instance]:
     return [tuple(k) for k in keys]
 
 
-def _bands(graph: Graph, wrap: int | None) -> list[int]:
+def _bands(
+    graph: Graph, wrap: int | None, hidden: Callable[[int], bool] = lambda i: False
+) -> list[int]:
     """The row of each node in a wrapped figure (empty: not wrapped).
 
-    An operation's column is the number of operations on the longest path to it;
-    a row holds `wrap` columns. A leaf goes in the row of its first user, next to
+    An operation's column is the number of drawn operations on the longest path
+    to it (one folded into a collapsed scope is not drawn); a row holds `wrap`
+    columns. A leaf goes in the row of its first user, next to
     it. Edges between rows are written with `constraint=false`, so they do not
     push a row's nodes to the right of the previous row's: every row starts again
     at the left, and the rows stack like lines of text.
@@ -690,9 +729,8 @@ def _bands(graph: Graph, wrap: int | None) -> list[int]:
     column = [0] * len(nodes)
     for node in nodes:
         if node.children:
-            column[node.id] = 1 + max(
-                (column[c] for c in node.children if nodes[c].children), default=0
-            )
+            below = max((column[c] for c in node.children if nodes[c].children), default=0)
+            column[node.id] = below if hidden(node.id) else below + 1
     longest = max(column, default=0)
     if wrap is None:
         # A column (an operation and its value) is about 1.7 times as wide as a row is tall
@@ -702,7 +740,7 @@ def _bands(graph: Graph, wrap: int | None) -> list[int]:
     size = wrap
     if not size or longest <= size:
         return []
-    band = [(c - 1) // size if c else 0 for c in column]
+    band = [(c - 1) // size if c > 0 else 0 for c in column]
     for node in nodes:
         if not node.children:
             users = graph.parents(node.id)

@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import re
 import signal
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from gradtrace import options
 from gradtrace.atomic import remove_stale, write_atomically
 from gradtrace.errors import (
     GradtraceError,
@@ -42,6 +44,7 @@ from gradtrace.errors import (
     GraphvizNotFoundError,
     RenderError,
     RenderTimeoutError,
+    SizeWarning,
 )
 from gradtrace.export.dot import layout_size, to_dot
 from gradtrace.graph import Graph, as_graph
@@ -69,6 +72,12 @@ DEFAULT_MAX_EDGES = 10_000
 
 #: Seconds `dot` may run before it is stopped.
 DEFAULT_TIMEOUT = 60.0
+
+#: A PNG's resolution unless `dpi` or `scale` says otherwise (Graphviz's own default).
+DEFAULT_DPI = 96.0
+
+#: The most pixels a PNG may have; a bigger drawing is drawn at a lower resolution.
+MAX_PNG_PIXELS = 20_000_000
 
 _FORMATS = ("svg", "png", "pdf")
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
@@ -165,14 +174,16 @@ def _run_dot(
     *,
     timeout: float | None = DEFAULT_TIMEOUT,
     graph: Graph | None = None,
+    args: Sequence[str] = (),
 ) -> bytes:
     """Run `dot -T<fmt>` on DOT text and return its output.
 
     `graph`, when given, lets an error name the node whose label Graphviz refused
-    and a timeout suggest the graph's scopes.
+    and a timeout suggest the graph's scopes. `args` go on `dot`'s command line
+    (`-Knop2`, `-Gdpi=150`).
     """
     try:
-        code, out, err = _run(["dot", f"-T{fmt}"], source.encode("utf-8"), timeout)
+        code, out, err = _run(["dot", f"-T{fmt}", *args], source.encode("utf-8"), timeout)
     except FileNotFoundError:
         raise GraphvizNotFoundError("needed to render") from None
     except subprocess.TimeoutExpired:
@@ -307,6 +318,8 @@ def to_image(
     max_nodes: int | None = DEFAULT_MAX_NODES,
     max_edges: int | None = DEFAULT_MAX_EDGES,
     timeout: float | None = DEFAULT_TIMEOUT,
+    dpi: float | None = None,
+    scale: float | None = None,
     **dot_options: Any,
 ) -> bytes:
     """The graph drawn by Graphviz as SVG, PNG or PDF bytes (nothing is written to disk).
@@ -318,14 +331,23 @@ def to_image(
         max_edges: Refuse drawings whose edges cross more columns than this in all
             (None: no limit; see `gradtrace.export.dot.layout_size`).
         timeout: Seconds Graphviz may take before it is stopped (None: no limit).
+        dpi: A PNG's resolution (default 96: one pixel per CSS pixel; 192 or
+            `scale=2` for a projector or a high-density screen). PNG only.
+        scale: The same as a factor of 96 dpi. PNG only.
         **dot_options: Passed to `to_dot` (precision, show_grad, theme, collapse, ...).
+
+    A PNG is never larger than `MAX_PNG_PIXELS` (20 megapixels, what image
+    libraries and slide software take without complaint): a drawing that would be
+    bigger at the requested resolution is drawn at the highest one that fits, with
+    a `SizeWarning` saying so (SVG and PDF scale to any size).
 
     Raises:
         GraphTooLargeError: Over `max_nodes` or `max_edges`.
         GraphvizNotFoundError: Graphviz's `dot` is not installed.
         RenderTimeoutError: `dot` ran longer than `timeout` seconds.
         RenderError: `dot` failed or crashed.
-        GradtraceError: For a format other than svg, png or pdf.
+        GradtraceError: For a format other than svg, png or pdf, or `dpi`/`scale`
+            for a format other than png.
     """
     if format not in _FORMATS:
         raise GradtraceError(f"unknown image format {format!r}; use 'svg', 'png' or 'pdf'")
@@ -337,12 +359,57 @@ def to_image(
         )
     if timeout == float("inf"):
         timeout = None
+    resolution = _resolution(format, dpi, scale)
     graph = as_graph(graph_or_root)
     source = checked_dot(graph, max_nodes=max_nodes, max_edges=max_edges, **dot_options)
+    if format == "png":
+        return _png(source, resolution, timeout, graph)
     data = _run_dot(source, format, timeout=timeout, graph=graph)
     if format == "svg":
         return clean_svg(data.decode("utf-8")).encode("utf-8")
     return clean_pdf(data) if format == "pdf" else data
+
+
+def _resolution(format: str, dpi: float | None, scale: float | None) -> float:
+    """The PNG resolution asked for (96 dpi unless `dpi` or `scale` says otherwise)."""
+    if dpi is not None and scale is not None:
+        raise options.OptionError("give dpi or scale, not both (scale=2 is dpi=192)")
+    if (dpi is not None or scale is not None) and format != "png":
+        raise options.OptionError(
+            f"dpi and scale set a PNG's resolution; a {format.upper()} scales to any size"
+        )
+    if dpi is not None:
+        return float(options.check("dpi", dpi))
+    return DEFAULT_DPI * (1.0 if scale is None else float(options.check("scale", scale)))
+
+
+_BOUNDING_BOX = re.compile(r'\bbb="([-\d.]+),([-\d.]+),([-\d.]+),([-\d.]+)"')
+_PAD = re.compile(r"\bpad=\"?([\d.]+)")
+
+
+def _png(source: str, dpi: float, timeout: float | None, graph: Graph) -> bytes:
+    """A PNG of at most `MAX_PNG_PIXELS`: laid out once, then drawn at a resolution that fits."""
+    laid = _run_dot(source, "dot", timeout=timeout, graph=graph).decode("utf-8")
+    box = _BOUNDING_BOX.search(laid)
+    pad = _PAD.search(source)
+    margin = 2 * float(pad[1]) if pad else 0.0
+    if box is not None:
+        width = (float(box[3]) - float(box[1])) / 72 + margin  # inches
+        height = (float(box[4]) - float(box[2])) / 72 + margin
+        pixels = width * height * dpi * dpi
+        if pixels > MAX_PNG_PIXELS:
+            fitting = math.floor(dpi * math.sqrt(MAX_PNG_PIXELS / pixels))
+            warnings.warn(
+                SizeWarning(
+                    f"the PNG would be {width * dpi:.0f} × {height * dpi:.0f} px "
+                    f"({pixels / 1e6:.0f} megapixels) at {dpi:g} dpi; drawn at {fitting} dpi "
+                    f"to stay under {MAX_PNG_PIXELS // 1_000_000} megapixels (SVG and PDF "
+                    "keep every detail at any size)"
+                ),
+                stacklevel=3,
+            )
+            dpi = fitting
+    return _run_dot(laid, "png", timeout=timeout, graph=graph, args=["-Knop2", f"-Gdpi={dpi:g}"])
 
 
 def to_svg(

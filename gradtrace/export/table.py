@@ -40,13 +40,13 @@ from typing import Any, NamedTuple
 from gradtrace.graph import Graph, as_graph
 from gradtrace.notation import (
     Naming,
-    check_precision,
     format_number,
     latex_label,
     latex_number,
     plain_text,
     reference_name,
 )
+from gradtrace.options import check, check_precision
 
 __all__ = ["Row", "table_rows", "to_csv", "to_html_table", "to_latex", "to_markdown"]
 
@@ -148,7 +148,9 @@ def _markdown_cell(text: str) -> str:
     return "".join(_MARKDOWN_ESCAPES.get(c, c) for c in text) or " "
 
 
-def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
+def to_markdown(
+    graph_or_root: Any, *, precision: int = 4, number: str = "fixed", all_nodes: bool = False
+) -> str:
     """The trace table as a GitHub-flavoured Markdown table.
 
     Labels are escaped so that a rendered table shows them as written and every
@@ -159,11 +161,14 @@ def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = Fal
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
-        precision: Decimals of the numbers.
+        precision: Digits of the numbers (decimals, or significant figures).
+        number: How numbers are written: `"fixed"`, `"significant"` or
+            `"scientific"` (see `gradtrace.notation.format_number`).
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
     precision = check_precision(precision)
+    number = check("number", number)
     header = ("Variable", "Expression", "Forward Value", _markdown_cell(_gradient_header(graph)[0]))
     lines = ["| " + " | ".join(header) + " |", "|---|---|---|---|"]
     computed = _gradients_computed(graph)
@@ -171,8 +176,8 @@ def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = Fal
         cells = (
             _markdown_cell(row.variable),
             _markdown_cell(row.expression),
-            format_number(row.data, precision),
-            format_number(row.grad, precision) if computed else _NOT_COMPUTED,
+            format_number(row.data, precision, number),
+            format_number(row.grad, precision, number) if computed else _NOT_COMPUTED,
         )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -181,11 +186,13 @@ def to_markdown(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = Fal
 # -- LaTeX --------------------------------------------------------------------------
 
 
-def _latex_number(x: float, precision: int) -> str:
-    return f"${latex_number(x, precision)}$"
+def _latex_number(x: float, precision: int, number: str) -> str:
+    return f"${latex_number(x, precision, number)}$"
 
 
-def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
+def to_latex(
+    graph_or_root: Any, *, precision: int = 4, number: str = "fixed", all_nodes: bool = False
+) -> str:
     """The trace table as a LaTeX `tabular` with booktabs rules.
 
     Needs `\\usepackage{booktabs}` and `\\usepackage{amsmath}` in the preamble.
@@ -196,11 +203,14 @@ def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False)
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
-        precision: Decimals of the numbers.
+        precision: Digits of the numbers (decimals, or significant figures).
+        number: How numbers are written: `"fixed"`, `"significant"` or
+            `"scientific"` (see `gradtrace.notation.format_number`).
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
     precision = check_precision(precision)
+    number = check("number", number)
     lines = [
         r"\begin{tabular}{llrr}",
         r"\toprule",
@@ -210,9 +220,9 @@ def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False)
     computed = _gradients_computed(graph)
     for row in table_rows(graph, all_nodes=all_nodes):
         expr = row.latex if row.latex in _LEAF_WORDS else f"${row.latex}$"
-        grad = _latex_number(row.grad, precision) if computed else "---"
+        grad = _latex_number(row.grad, precision, number) if computed else "---"
         lines.append(
-            f"${row.variable_latex}$ & {expr} & {_latex_number(row.data, precision)} & "
+            f"${row.variable_latex}$ & {expr} & {_latex_number(row.data, precision, number)} & "
             rf"{grad} \\"
         )
     lines += [r"\bottomrule", r"\end{tabular}"]
@@ -222,7 +232,9 @@ def to_latex(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False)
 # -- HTML ---------------------------------------------------------------------------
 
 
-def to_html_table(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
+def to_html_table(
+    graph_or_root: Any, *, precision: int = 4, number: str = "fixed", all_nodes: bool = False
+) -> str:
     """The trace table as an HTML `<table>` (class `gradtrace-trace`), text escaped.
 
     Each body row carries `data-node="{id}"`, and its number cells the classes
@@ -230,11 +242,14 @@ def to_html_table(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = F
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
-        precision: Decimals of the numbers.
+        precision: Digits of the numbers (decimals, or significant figures).
+        number: How numbers are written: `"fixed"`, `"significant"` or
+            `"scientific"` (see `gradtrace.notation.format_number`).
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
     precision = check_precision(precision)
+    number = check("number", number)
     header = ("Variable", "Expression", "Forward Value", _gradient_header(graph)[0])
     lines = [
         '<table class="gradtrace-trace">',
@@ -245,11 +260,11 @@ def to_html_table(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = F
     ]
     computed = _gradients_computed(graph)
     for row in table_rows(graph, all_nodes=all_nodes):
-        grad = format_number(row.grad, precision) if computed else _NOT_COMPUTED
+        grad = format_number(row.grad, precision, number) if computed else _NOT_COMPUTED
         lines.append(
             f'<tr data-node="{row.id}"><th scope="row">{_html_text(row.variable)}</th>'
             f"<td>{_html_text(row.expression)}</td>"
-            f'<td class="gt-data">{format_number(row.data, precision)}</td>'
+            f'<td class="gt-data">{format_number(row.data, precision, number)}</td>'
             f'<td class="gt-grad">{grad}</td></tr>'
         )
     lines += ["</tbody>", "</table>"]
@@ -263,7 +278,9 @@ def _html_text(text: str) -> str:
 # -- CSV ----------------------------------------------------------------------------
 
 
-def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -> str:
+def to_csv(
+    graph_or_root: Any, *, precision: int = 4, number: str = "fixed", all_nodes: bool = False
+) -> str:
     """The trace table as CSV (RFC 4180 quoting, `\\n` line ends, a header row).
 
     Line breaks inside labels are kept as `\\n` (in a quoted cell); other
@@ -274,11 +291,14 @@ def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
-        precision: Decimals of the numbers.
+        precision: Digits of the numbers (decimals, or significant figures).
+        number: How numbers are written: `"fixed"`, `"significant"` or
+            `"scientific"` (see `gradtrace.notation.format_number`).
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
     precision = check_precision(precision)
+    number = check("number", number)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
@@ -290,8 +310,8 @@ def to_csv(graph_or_root: Any, *, precision: int = 4, all_nodes: bool = False) -
             [
                 _csv_text(row.variable),
                 _csv_text(row.expression),
-                format_number(row.data, precision),
-                format_number(row.grad, precision) if computed else "",
+                format_number(row.data, precision, number),
+                format_number(row.grad, precision, number) if computed else "",
             ]
         )
     return buffer.getvalue()

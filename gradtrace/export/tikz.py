@@ -52,6 +52,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from gradtrace import options
 from gradtrace.errors import GradtraceError
 from gradtrace.export.dot import _SHORT_EXPRESSION, THEMES, Theme, _box_lines
 from gradtrace.export.render import (
@@ -122,6 +123,7 @@ def to_tikz(
     title: str = "",
     fast_layout: bool | None = None,
     wrap: int | None = None,
+    number: str = "fixed",
 ) -> str:
     r"""The graph as a TikZ picture, laid out by Graphviz like the SVG (see the module docs).
 
@@ -133,7 +135,9 @@ def to_tikz(
         max_edges: Refuse drawings whose edges cross more columns than this in all
             (None: no limit; see `gradtrace.export.render.to_svg`).
         timeout: Seconds Graphviz may take before it is stopped (None: no limit).
-        precision: Decimals of the numbers shown.
+        precision: Digits of the numbers shown (decimals, or significant figures).
+        number: How numbers are written: `"fixed"`, `"significant"` or
+            `"scientific"` (see `gradtrace.notation.format_number`).
         show_grad: Draw each value's gradient in a blue ellipse.
         rankdir: Direction of the flow: `"LR"`, `"TB"`, `"RL"`, `"BT"`.
         theme: `"light"`, `"print"`, `"dark"`, or a `Theme` whose colours are
@@ -154,9 +158,9 @@ def to_tikz(
         GradtraceError: An unknown theme or rankdir, or a theme colour TikZ cannot take.
     """
     graph = as_graph(graph_or_root)
-    if isinstance(collapse, str):
-        collapse = (collapse,)
-    collapse = tuple(collapse)
+    folded: tuple[str, ...] = options.check("collapse", collapse)
+    theme = options.check("theme", theme)
+    number = options.check("number", number)
     dot = checked_dot(
         graph,
         max_nodes=max_nodes,
@@ -165,15 +169,16 @@ def to_tikz(
         show_grad=show_grad,
         rankdir=rankdir,
         theme=theme,
-        collapse=collapse,
+        collapse=folded,
         title=title,
         fast_layout=fast_layout,
         wrap=wrap,
+        number=number,
     )
     colours = theme if isinstance(theme, Theme) else THEMES[theme]
     head = _colours(colours) + _styles(colours)  # checks the colours before Graphviz runs
     layout = json.loads(_run_dot(dot, "json", timeout=timeout, graph=graph))
-    picture = _Picture(graph, layout, precision, collapse).lines(title)
+    picture = _Picture(graph, layout, precision, folded, number).lines(title)
     if standalone:
         return "\n".join(
             [*_DOCUMENT_HEAD, *head, r"\begin{document}", *picture, r"\end{document}", ""]
@@ -306,11 +311,17 @@ class _Picture:
     """The `tikzpicture` body: background, scope frames, edges, nodes, title."""
 
     def __init__(
-        self, graph: Graph, layout: dict[str, Any], precision: int, collapse: tuple[str, ...]
+        self,
+        graph: Graph,
+        layout: dict[str, Any],
+        precision: int,
+        collapse: tuple[str, ...],
+        number: str = "fixed",
     ) -> None:
         self.graph = graph
         self.layout = layout
         self.precision = precision
+        self.number = number
         self.collapse = collapse
         self.objects: list[dict[str, Any]] = layout.get("objects", [])
         self.naming = Naming(graph)
@@ -405,7 +416,7 @@ class _Picture:
     def node_text(self, kind: str, i: int) -> tuple[str, str]:
         node = self.graph.nodes[i]
         if kind == "g":
-            return "gt grad", f"${latex_number(node.grad, self.precision)}$"
+            return "gt grad", f"${latex_number(node.grad, self.precision, self.number)}$"
         if kind == "op":
             group = next((name for name in node.scope if name in self.collapse), None)
             if group is not None:
@@ -415,7 +426,7 @@ class _Picture:
             return "gt const", f"${format_constant(node.data, latex=True)}$"
         # What the box says above its number, as to_dot has it: a named value's name in
         # bold, an inlined one's expression (in plain math) when it is short.
-        number = f"${latex_number(node.data, self.precision)}$"
+        number = f"${latex_number(node.data, self.precision, self.number)}$"
         if self.naming.is_named(i):  # a long path name on two lines, as in to_dot
             lines = _box_lines(self.naming.title(i))
             title = "".join(f"{{\\tikzset{{gt label}}${latex_label(t)}$}}\\\\" for t in lines)

@@ -72,9 +72,10 @@
   /** Python's `f"{x:.{p}e}"` for a finite x ≠ 0 (gradtrace uses it from 10¹² up and for
    * non-zero numbers that fixed decimals would show as zero). */
   function scientific(x, p) {
-    var sign = x < 0 ? "-" : "";
+    var sign = x < 0 || Object.is(x, -0) ? "-" : "";
     var a = Math.abs(x);
     var digits, e;
+    if (a === 0) return sign + "0" + (p > 0 ? "." + "0".repeat(p) : "") + "e+00";
     // A tie needs a·10^(p−e)·2 to be an integer: only for integers, or when p ≥ e.
     if (!Number.isInteger(a) && a >= Math.pow(10, p + 1)) {
       var t = a.toExponential(p).split("e");
@@ -94,14 +95,24 @@
     return sign + digits[0] + (p > 0 ? "." + digits.slice(1) : "") + "e" + exponent;
   }
 
-  /** The same text as Python's `gradtrace.notation.format_number(x, precision)`. */
-  function formatNumber(x, precision) {
+  /** Python's `f"{x:#.{p}g}"` for a finite x, with ".e" as "e" and no trailing point. */
+  function significant(x, p) {
+    p = Math.max(p, 1);
+    if (x === 0) return fixed(x, p - 1);
+    var s = scientific(x, p - 1); // p significant figures, rounded: this fixes the exponent
+    var e = Number(s.slice(s.indexOf("e") + 1));
+    return e < -4 || e >= p ? s : fixed(x, p - 1 - e);
+  }
+
+  /** The same text as Python's `gradtrace.notation.format_number(x, precision, style)`. */
+  function formatNumber(x, precision, style) {
     var p = precision === undefined ? 4 : precision;
     x = num(x);
     if (x !== x) return "nan";
     if (x === Infinity) return "inf";
     if (x === -Infinity) return "-inf";
-    if (Math.abs(x) >= 1e12) return scientific(x, p);
+    if (style === "significant") return significant(x, p);
+    if (style === "scientific" || Math.abs(x) >= 1e12) return scientific(x, p);
     var text = fixed(x, p);
     // A non-zero number must never read as zero: below what the decimals show, go scientific.
     return x !== 0 && !/[1-9]/.test(text) ? scientific(x, p) : text;
@@ -111,10 +122,10 @@
 
   /** A step's sentence (gradtrace.steps): slots {k} get numbers[k], {kp} in parentheses
    *  when negative, {{ and }} are literal braces. The same rule as Python's steps.fill. */
-  function fill(template, numbers, precision) {
+  function fill(template, numbers, precision, style) {
     return template.replace(SLOT, function (whole, k, paren) {
       if (whole === "{{" || whole === "}}") return whole.charAt(0);
-      var text = formatNumber(numbers[Number(k)], precision);
+      var text = formatNumber(numbers[Number(k)], precision, style);
       return paren && text.charAt(0) === "-" ? "(" + text + ")" : text;
     });
   }
@@ -383,6 +394,7 @@
     var config = JSON.parse(root.querySelector("script.gt-config").textContent);
     this.config = config;
     this.precision = config.precision;
+    this.number = config.number || "fixed"; // the number style (format_number's `style`)
     this.cg = compile(config.graph);
     this.values = {};
     this.live = this.cg.unknown.length === 0;
@@ -615,8 +627,8 @@
     if (active >= 0 && !ahead) cg.children[active].forEach(function (c) { receiving[c] = 1; });
     for (var id = 0; id < n; id++) {
       var unknown = ahead && !known[id];
-      var dataText = unknown ? DASH : formatNumber(this.data[id], p);
-      var gradText = ahead ? DASH : formatNumber(this.grad[id], p);
+      var dataText = unknown ? DASH : formatNumber(this.data[id], p, this.number);
+      var gradText = ahead ? DASH : formatNumber(this.grad[id], p, this.number);
       setTexts(this.svgData[id], dataText);
       setTexts(this.svgGrad[id], gradText);
       setText(this.cellData[id], dataText);
@@ -703,7 +715,7 @@
       return;
     }
     var numbers = forwardPass ? this.slotsForward(step[2]) : this.slotsBackward(active, step[2]);
-    this.say(fill(step[1], numbers, p) + done);
+    this.say(fill(step[1], numbers, p, this.number) + done);
   };
 
   Widget.prototype.slotsForward = function (slots) {

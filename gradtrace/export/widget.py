@@ -47,6 +47,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from gradtrace import options
 from gradtrace.errors import GradtraceError
 from gradtrace.export.json import graph_to_dict
 from gradtrace.export.render import (
@@ -112,9 +113,12 @@ def to_html(
     max_nodes: int | None = DEFAULT_MAX_NODES,
     max_edges: int | None = DEFAULT_MAX_EDGES,
     timeout: float | None = DEFAULT_TIMEOUT,
-    theme: str | None = None,
+    theme: Any = None,
     rankdir: str = "LR",
     collapse: Iterable[str] = (),
+    number: str = "fixed",
+    show_grad: bool = True,
+    highlight: str | None = None,
 ) -> str:
     """The live demo of a graph, as a self-contained page or an embeddable fragment.
 
@@ -126,7 +130,11 @@ def to_html(
         ranges: Slider range per input (same keys as `inputs`): `(low, high)` or
             `(low, high, step)`. Default: a symmetric range from a 1-2-5 series that
             holds the current value well inside it (−1…1 for Figure 1).
-        precision: Decimals of every displayed number (as `format_number`).
+        precision: Digits of every displayed number (as `format_number`).
+        number: How numbers are written: `"fixed"`, `"significant"` or
+            `"scientific"` (as `format_number`; the page's script writes the same).
+        show_grad: Draw the gradients in the figure.
+        highlight: A value to draw in bold with its paths to the output (as `to_dot`).
         standalone: A whole HTML page (True) or a `<div>` to embed (False).
         title: The page's title and heading (default: "Live demo: f" for output f).
         all_nodes: List every node in the trace table, not only the labelled ones.
@@ -161,12 +169,19 @@ def to_html(
         >>> page.startswith("<!DOCTYPE html>")
         True
     """
-    collapse = (collapse,) if isinstance(collapse, str) else tuple(collapse)
+    collapse = options.check("collapse", collapse)
     refuse_early(graph_or_root, max_nodes, collapse)  # before tracing a huge graph at all
     graph = as_graph(graph_or_root)
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 17:
-        raise WidgetError(f"precision must be a whole number from 0 to 17, got {precision!r}")
-    look: dict[str, Any] = {"precision": precision, "rankdir": rankdir, "collapse": collapse}
+    precision = options.check("precision", precision)
+    number = options.check("number", number)
+    look: dict[str, Any] = {
+        "precision": precision,
+        "rankdir": rankdir,
+        "collapse": collapse,
+        "number": number,
+        "show_grad": show_grad,
+        "highlight": highlight,
+    }
     # The figure is what can take minutes: refuse a drawing too big for it first.
     checked_dot(graph, max_nodes=max_nodes, max_edges=max_edges, theme=theme or "light", **look)
     controls = _controls(graph, inputs, ranges or {})
@@ -175,12 +190,15 @@ def to_html(
     root = graph.roots[0] if graph.roots else len(graph) - 1
     root_name = naming.title(root) if len(graph) else "f"
     heading = title if title is not None else f"Live demo: {root_name}"
-    options = [precision, all_nodes, heading, theme, rankdir, list(collapse)]
-    key = json.dumps([graph_dict, controls, options], ensure_ascii=False)
+    chosen = [precision, all_nodes, heading, _theme_key(theme), rankdir, list(collapse)]
+    chosen += [number, show_grad, highlight]
+    key = json.dumps([graph_dict, controls, chosen], ensure_ascii=False)
     prefix = widget_id or "gt" + hashlib.sha256(key.encode()).hexdigest()[:8]
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", prefix):
         raise WidgetError(f"widget_id must be a letter then letters, digits or '_', got {prefix!r}")
 
+    if theme is not None:
+        theme = options.check("theme", theme)  # a name, or a Theme (from a .toml file)
     themes = (theme,) if theme is not None else ("light", "dark")
     svg, svg_ids = _figure(graph, prefix, themes, look, timeout)
     try:
@@ -195,6 +213,7 @@ def to_html(
     config = {
         "graph": graph_dict,
         "precision": precision,
+        "number": number,
         "svg": svg_ids,
         "names": [naming.name(n.id) for n in graph],
         "ops": [op_symbol(n.op) if n.children else "" for n in graph],
@@ -210,7 +229,7 @@ def to_html(
             _walk_html(prefix),
             f'<figure class="gt-figure" aria-label="Computational graph of {_e(root_name)}">'
             f"{svg}</figure>",
-            _table_html(graph, precision, all_nodes, root_name),
+            _table_html(graph, precision, number, all_nodes, root_name),
             "</div>",
         ]
     )
@@ -427,7 +446,7 @@ def _walk_html(prefix: str) -> str:
 def _figure(
     graph: Graph,
     prefix: str,
-    themes: tuple[str, ...],
+    themes: tuple[Any, ...],
     look: dict[str, Any],
     timeout: float | None,
 ) -> tuple[str, dict[str, list[list[str]]]]:
@@ -440,12 +459,13 @@ def _figure(
     ids: dict[str, list[list[str]]] = {part: [[] for _ in graph] for part in _PARTS}
     drawings = []
     for theme in themes:
-        p = f"{prefix}_{theme[0]}_"
+        name = theme if isinstance(theme, str) else "custom"  # a Theme from a file
+        p = f"{prefix}_{name[0]}_"
         limits: dict[str, Any] = {"max_nodes": None, "max_edges": None, "timeout": timeout}
         svg = to_svg(graph, theme=theme, id_prefix=p, **limits, **look)
         svg = svg[svg.index("<svg") :].strip()
         svg = re.sub(r"<title>.*?</title>\n?", "", svg, flags=re.S)  # "v3->op7" tooltips
-        shown = f"gt-svg-{theme}" if len(themes) > 1 else "gt-svg-only"
+        shown = f"gt-svg-{name}" if len(themes) > 1 else "gt-svg-only"
         svg = svg.replace("<svg", f'<svg class="gt-svg {shown}" role="img"', 1)
         svg = _fit(svg)
         present = set(re.findall(r'\sid="([^"]*)"', svg))
@@ -495,7 +515,12 @@ def _svg_scheme(node_id: int) -> dict[str, str]:
     }
 
 
-def _table_html(graph: Graph, precision: int, all_nodes: bool, root_name: str) -> str:
+def _theme_key(theme: Any) -> Any:
+    """A theme as JSON for the widget's id: its name, or its colours."""
+    return theme if theme is None or isinstance(theme, str) else list(vars(theme).values())
+
+
+def _table_html(graph: Graph, precision: int, number: str, all_nodes: bool, root_name: str) -> str:
     rows = table_rows(graph, all_nodes=all_nodes)
     f = reference_name(root_name) if len(graph.roots) == 1 else "f"
     out = [
@@ -510,12 +535,14 @@ def _table_html(graph: Graph, precision: int, all_nodes: bool, root_name: str) -
     ]
     for row in rows:
         i = row.id
+        data = format_number(row.data, precision, number)
+        grad = format_number(row.grad, precision, number)
         out.append(
             f'<tr data-gt-node="{i}"><th scope="row">{_e(row.variable)}'
             f'<span class="gt-expr-inline" aria-hidden="true">{_e(row.expression)}</span></th>'
             f'<td class="gt-expr">{_e(row.expression)}</td>'
-            f'<td class="gt-num" data-gt-data="{i}">{format_number(row.data, precision)}</td>'
-            f'<td class="gt-num" data-gt-grad="{i}">{format_number(row.grad, precision)}</td></tr>'
+            f'<td class="gt-num" data-gt-data="{i}">{data}</td>'
+            f'<td class="gt-num" data-gt-grad="{i}">{grad}</td></tr>'
         )
     out += ["</tbody>", "</table>", "</div>"]
     return "\n".join(out)
