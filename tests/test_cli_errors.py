@@ -152,10 +152,14 @@ def test_suffix_disagreeing_with_the_flag(capsys: pytest.CaptureFixture[str], go
 @pytest.mark.parametrize(
     ("option", "value", "expected"),
     [
-        ("--theme", "neon", "invalid choice: 'neon'"),
-        ("--rankdir", "up", "invalid choice: 'up'"),
-        ("--precision", "-1", "'-1' is not a whole number from 0 to 15"),
-        ("--max-nodes", "lots", "'lots' is not a whole number ≥ 1"),
+        ("--theme", "neon", "theme must be one of light, print, dark, a Theme or a .toml file"),
+        ("--rankdir", "up", "rankdir must be one of LR, TB, RL, BT, got 'up'"),
+        ("--precision", "-1", "precision must be a whole number from 0 to 15, got -1"),
+        ("--max-nodes", "lots", "max_nodes must be a whole number ≥ 1, got 'lots'"),
+        ("--number", "engineering", "number must be one of fixed, significant, scientific"),
+        ("--dpi", "0", "dpi must be a number above 0 and at most 2400, got 0.0"),
+        ("--scale", "nan", "scale must be a number above 0 and at most 25, got nan"),
+        ("--wrap", "-3", "wrap must be a whole number ≥ 0, got -3"),
     ],
 )
 def test_unknown_option_value(

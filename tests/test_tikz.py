@@ -12,7 +12,7 @@ from tex import ENGINES, compile_tex, mask, missing_characters, page_size, raste
 
 from gradtrace import GradtraceError, GraphTooLargeError, Value, scope, to_svg, trace
 from gradtrace.cli import main
-from gradtrace.export.dot import THEMES, Theme
+from gradtrace.export.dot import THEMES, Theme, to_dot
 from gradtrace.export.tikz import LIBRARIES, to_tikz
 from gradtrace.figures import figure1
 
@@ -141,6 +141,19 @@ def test_themes_as_input_fragments_compile(engine: str, tmp_path: Path) -> None:
     assert mask(image, "#ff0000").sum() > 100  # the document's restyle reached the operations
     assert mask(image, THEMES["print"].grad_fill).sum() > 100
     assert mask(image, THEMES["dark"].value_fill).sum() > 100
+
+
+def test_highlight_draws_the_paths_in_the_highlight_colour(tmp_path: Path) -> None:
+    graph = trace(figure1())
+    plain = rasterise(compile_tex(to_tikz(graph), "pdflatex", tmp_path / "plain"), dpi=60)
+    text = to_tikz(graph, highlight="x1", number="significant", precision=3)
+    lit = rasterise(compile_tex(text, "pdflatex", tmp_path / "lit"), dpi=60)
+    assert mask(plain, LIGHT.highlight).sum() == 0
+    assert mask(lit, LIGHT.highlight).sum() > 200
+    # x₁ → w₁x₁ → z → G (σ's chain) → f: the same nodes to_dot draws bold.
+    bold_dot = set(re.findall(r'id="((?:v|op)\d+)"[^\]]*penwidth=3', to_dot(graph, highlight="x1")))
+    bold_tikz = set(re.findall(r"\\node\[[^\]]*gt highlight[^\]]*\] \(((?:v|op)\d+)\)", text))
+    assert bold_tikz == bold_dot and len(bold_dot) > 4
 
 
 #: Labels, scope names and a title with everything LaTeX could choke on.

@@ -26,23 +26,9 @@ from typing import Any, NoReturn
 
 from gradtrace.cli.common import CommandError, OutputError, Terminated, UserCodeError
 from gradtrace.errors import GradtraceError
+from gradtrace.formats import FORMATS
 
 __all__ = ["FORMATS", "build_parser", "main"]
-
-#: The formats of `gradtrace export`, in the order they are written: flag → help.
-FORMATS: dict[str, str] = {
-    "svg": "the graph as an SVG figure (needs Graphviz)",
-    "png": "the graph as a PNG image (needs Graphviz)",
-    "pdf": "the graph as a PDF (needs Graphviz)",
-    "dot": "the graph as Graphviz DOT source",
-    "md": "the trace table in Markdown",
-    "tex": "the trace table in LaTeX (booktabs)",
-    "tikz": "the graph as TikZ, in a LaTeX document FILE.tikz.tex (-o NAME.tikz: the "
-    "picture alone, for \\input; needs Graphviz)",
-    "csv": "the trace table as CSV",
-    "html": "the live demo page: sliders, gradients, step-through backward",
-    "json": "the graph as JSON (the gradtrace.graph schema)",
-}
 
 _EXPORT_EXAMPLES = """\
 examples:
@@ -93,6 +79,21 @@ def _whole(low: int, high: int | None = None) -> Any:
         return n
 
     parse.__name__ = what
+    return parse
+
+
+def _option(name: str) -> Callable[[str], Any]:
+    """An argparse type that reads and checks the option `name` as every surface does
+    (`gradtrace.options`), so `--precision 99` fails with the API's message."""
+    from gradtrace import options
+
+    def parse(text: str) -> Any:
+        try:
+            return options.parse(name, text)
+        except options.OptionError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse.__name__ = name
     return parse
 
 
@@ -159,8 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("file", metavar="FILE.py", help="a Python file that builds Values")
     formats = export.add_argument_group("formats (several allowed; default --svg)")
-    for name, meaning in FORMATS.items():
-        formats.add_argument(f"--{name}", action="store_true", help=meaning)
+    for name, fmt in FORMATS.items():
+        formats.add_argument(f"--{name}", action="store_true", help=fmt.help)
     out = export.add_argument_group("where")
     out.add_argument(
         "-o",
@@ -181,15 +182,50 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="label values with their variable names as written (w1, not w₁)",
     )
-    look = export.add_argument_group("look (passed to the exporters)")
+    look = export.add_argument_group("look (passed to the exporters that use it)")
     look.add_argument(
-        "--precision", type=_whole(0, 15), metavar="N", help="decimals shown (default 4)"
+        "--precision", type=_option("precision"), metavar="N", help="digits shown (default 4)"
     )
     look.add_argument(
-        "--rankdir", choices=("LR", "RL", "TB", "BT"), help="graph direction (default LR)"
+        "--number",
+        type=_option("number"),
+        metavar="STYLE",
+        help="fixed (N decimals, the default), significant (N significant figures) or "
+        "scientific (N decimals and an exponent)",
     )
     look.add_argument(
-        "--theme", choices=("light", "print", "dark"), help="figure colours (default light)"
+        "--rankdir", type=_option("rankdir"), metavar="DIR", help="LR (default), TB, RL or BT"
+    )
+    look.add_argument(
+        "--theme",
+        type=_option("theme"),
+        metavar="THEME",
+        help="light (default), print, dark, or a .toml file of colours (a house style)",
+    )
+    look.add_argument(
+        "--no-grad",
+        dest="show_grad",
+        action="store_const",
+        const=False,
+        help="draw values only, without the gradients",
+    )
+    look.add_argument("--title", type=_option("title"), metavar="TEXT", help="a title above")
+    look.add_argument(
+        "--highlight",
+        type=_option("highlight"),
+        metavar="NAME",
+        help="draw the value NAME and its paths to the output in bold",
+    )
+    look.add_argument(
+        "--wrap",
+        type=_option("wrap"),
+        metavar="N",
+        help="lay a long chain out in rows of N operations (0: one row; default: automatic)",
+    )
+    size = look.add_mutually_exclusive_group()
+    size.add_argument("--dpi", type=_option("dpi"), metavar="N", help="PNG resolution (default 96)")
+    size.add_argument(
+        "--scale", type=_option("scale"), metavar="X", help="PNG resolution as X × 96 dpi"
     )
     look.add_argument(
         "--all-nodes",
@@ -197,30 +233,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="trace tables list every node, not only the labelled ones",
     )
     look.add_argument(
-        "--max-nodes",
-        type=_whole(1),
-        metavar="N",
-        help="refuse to lay out figures with more values than N (default 1000)",
-    )
-    look.add_argument(
-        "--max-edges",
-        type=_whole(1),
-        metavar="N",
-        help="refuse to lay out figures whose edges cross more than N columns in all "
-        "(default 10000; long edges are what makes Graphviz slow)",
-    )
-    look.add_argument(
-        "--timeout",
-        type=_positive_float,
-        metavar="SECONDS",
-        help="stop Graphviz after this long (default 60)",
-    )
-    look.add_argument(
         "--collapse",
         action="append",
         default=[],
         metavar="SCOPE",
         help="draw the values made in `with scope(SCOPE):` as one node (repeatable)",
+    )
+    limits = export.add_argument_group("limits")
+    limits.add_argument(
+        "--max-nodes",
+        type=_option("max_nodes"),
+        metavar="N",
+        help="refuse to lay out figures with more values than N (default 1000)",
+    )
+    limits.add_argument(
+        "--max-edges",
+        type=_option("max_edges"),
+        metavar="N",
+        help="refuse to lay out figures whose edges cross more than N columns in all "
+        "(default 10000; long edges are what makes Graphviz slow)",
+    )
+    limits.add_argument(
+        "--timeout",
+        type=_option("timeout"),
+        metavar="SECONDS",
+        help="stop Graphviz after this long (default 60)",
     )
     walk = export.add_argument_group("step by step (frames for slides, derivations)")
     walk.add_argument(

@@ -18,9 +18,9 @@ from pathlib import Path
 from gradtrace import atomic
 from gradtrace.atomic import remove_stale, stage
 from gradtrace.cli.common import CommandError
+from gradtrace.formats import FORMATS
 
 __all__ = [
-    "ENDINGS",
     "SUFFIXES",
     "check_source",
     "check_writable",
@@ -29,26 +29,8 @@ __all__ = [
     "write_all",
 ]
 
-#: File suffixes that name a format (for `-o figure.png` without a format flag).
-SUFFIXES: dict[str, str] = {
-    ".svg": "svg",
-    ".png": "png",
-    ".pdf": "pdf",
-    ".dot": "dot",
-    ".gv": "dot",
-    ".md": "md",
-    ".tex": "tex",
-    ".tikz.tex": "tikz",  # a LaTeX document (.tex alone is the trace table)
-    ".tikz": "tikz",  # the tikzpicture alone, for \input
-    ".csv": "csv",
-    ".html": "html",
-    ".htm": "html",
-    ".json": "json",
-}
-
-
-#: The file name ending of a format's default output, where it is not just `.FORMAT`.
-ENDINGS: dict[str, str] = {"tikz": ".tikz.tex"}
+#: File name endings that select a format (for `-o figure.png` without a format flag).
+SUFFIXES: dict[str, str] = {s: f.name for f in FORMATS.values() for s in f.suffixes}
 
 
 def ending(path: Path) -> str:
@@ -60,7 +42,7 @@ def ending(path: Path) -> str:
 
 
 def _named(folder: Path, stem: str, fmt: str) -> Path:
-    return folder / f"{stem}{ENDINGS.get(fmt, '.' + fmt)}"
+    return folder / f"{stem}{FORMATS[fmt].suffixes[0]}"
 
 
 def check_source(name: str) -> Path:
@@ -106,6 +88,13 @@ def plan_outputs(
             "graph.svg or an existing folder"
         )
     wants_folder = output.endswith(("/", os.sep)) or len(formats) > 1
+    if len(formats) > 1 and ending(out) in SUFFIXES and not out.exists():
+        folder = out.parent if out.parent != Path() else Path("out")
+        raise CommandError(
+            f"-o {output} names one file but {len(formats)} formats were asked for "
+            f"({' '.join('--' + f for f in formats)}); give -o a folder instead "
+            f"(mkdir -p {folder}, then -o {folder}/) or export one format per run"
+        )
     if not formats and not wants_folder:
         if ending(out) not in SUFFIXES:
             raise CommandError(
@@ -124,7 +113,7 @@ def plan_outputs(
         )
     fmt = formats[0] if formats else "svg"
     if SUFFIXES.get(ending(out)) != fmt:
-        wanted = ENDINGS.get(fmt, "." + fmt)
+        wanted = FORMATS[fmt].suffixes[0]
         stem = out.name[: len(out.name) - len(ending(out))] if ending(out) else out.name
         if ending(out) in SUFFIXES and len(ending(out)) > len(out.suffix):  # fig.tikz.tex
             what = f"ends in {ending(out)} (--{SUFFIXES[ending(out)]})"

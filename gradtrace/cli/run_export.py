@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
+from gradtrace import options
 from gradtrace.capture import CaptureError, capture_file
-from gradtrace.cli import FORMATS
 from gradtrace.cli.common import CommandError, UserCodeError, say
 from gradtrace.cli.files import check_source, check_writable, plan_outputs, write_all
+from gradtrace.errors import SizeWarning
+from gradtrace.formats import FORMATS
 from gradtrace.graph import Graph
 
 __all__ = ["run"]
-
-_IMAGES = ("svg", "png", "pdf")
-#: Formats that lay the graph out with Graphviz (the live demo page embeds an SVG).
-_GRAPHVIZ = (*_IMAGES, "html", "tikz")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,9 +64,24 @@ def run(args: argparse.Namespace) -> int:
     graph = captured.graph
     _check_scopes(graph, args.collapse)
 
-    if any(f in _GRAPHVIZ for f in formats):
-        _check_size(graph, args)
-    contents = {absolute[f]: _produce(f, graph, args) for f in formats}
+    given = _given(args)
+    _note_unused(given, formats)
+    if any(FORMATS[f].graphviz for f in formats):
+        _check_size(graph, given)
+    from gradtrace.export.render import DEFAULT_TIMEOUT
+
+    # Sizes were checked above, before anything was produced.
+    given.update(max_nodes=None, max_edges=None, timeout=given.get("timeout", DEFAULT_TIMEOUT))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SizeWarning)
+        contents = {absolute[f]: FORMATS[f].produce(graph, targets[f], **given) for f in formats}
+    for warning in caught:
+        if issubclass(warning.category, SizeWarning):
+            print(f"gradtrace: note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
     written = [targets[f] for f in formats]
     if stepwise:
         from gradtrace.cli.stepwise import produce
@@ -111,60 +125,27 @@ def _check_scopes(graph: Graph, collapse: list[str]) -> None:
             )
 
 
-def _look(args: argparse.Namespace) -> dict[str, Any]:
-    """The figure options the user set."""
-    look = _given(precision=args.precision, rankdir=args.rankdir, theme=args.theme)
-    if args.collapse:
-        look["collapse"] = tuple(args.collapse)
-    return look
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    """The options the user set (each already checked by its flag's type), by keyword."""
+    given = {name: getattr(args, name, None) for name in options.OPTIONS}
+    given["collapse"] = tuple(args.collapse) or None
+    given["all_nodes"] = args.all_nodes or None
+    return {name: value for name, value in given.items() if value is not None}
 
 
-def _produce(fmt: str, graph: Graph, args: argparse.Namespace) -> bytes:
-    """One output, in memory. Exporters are imported only when their format is asked for."""
-    look = _look(args)
-    tables = _given(precision=args.precision, all_nodes=args.all_nodes or None)
-    if fmt in _GRAPHVIZ:  # sizes were checked before anything was produced
-        from gradtrace.export.render import DEFAULT_TIMEOUT
-
-        timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
-        look.update(max_nodes=None, max_edges=None, timeout=timeout)
-    if fmt in _IMAGES:
-        from gradtrace.export.render import to_image
-
-        return to_image(graph, fmt, **look)
-    if fmt == "dot":
-        from gradtrace.export.dot import to_dot
-
-        text = to_dot(graph, **look)
-    elif fmt == "md":
-        from gradtrace.export.table import to_markdown
-
-        text = to_markdown(graph, **tables)
-    elif fmt == "tex":
-        from gradtrace.export.table import to_latex
-
-        text = to_latex(graph, **tables)
-    elif fmt == "tikz":
-        from gradtrace.export.tikz import to_tikz
-
-        fragment = str(args.output or "").lower().endswith(".tikz")  # -o fig.tikz: for \input
-        text = to_tikz(graph, standalone=not fragment, **look)
-    elif fmt == "csv":
-        from gradtrace.export.table import to_csv
-
-        text = to_csv(graph, **tables)
-    elif fmt == "html":
-        from gradtrace.export.widget import to_html
-
-        text = to_html(graph, **{**tables, **look})
-    else:
-        from gradtrace.export.json import to_json
-
-        text = to_json(graph)
-    return text.encode("utf-8")
+def _note_unused(given: dict[str, Any], formats: list[str]) -> None:
+    """Say so when an option changes none of the formats asked for (`--dpi` with `--svg`)."""
+    if not formats:
+        return
+    used = set().union(*(FORMATS[f].takes() for f in formats))
+    for name in given:
+        if name not in used:
+            flag = "--" + name.replace("_", "-")
+            which = " ".join(f"--{f}" for f in formats)
+            print(f"gradtrace: note: {flag} changes nothing in {which}", file=sys.stderr)
 
 
-def _check_size(graph: Graph, args: argparse.Namespace) -> None:
+def _check_size(graph: Graph, given: dict[str, Any]) -> None:
     """Refuse, before Graphviz runs, a drawing it would take too long to lay out.
 
     What counts is what is drawn: values folded by `--collapse` do not, and long
@@ -173,10 +154,14 @@ def _check_size(graph: Graph, args: argparse.Namespace) -> None:
     from gradtrace.errors import GraphTooLargeError
     from gradtrace.export.render import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, checked_dot
 
-    max_nodes = DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
-    max_edges = DEFAULT_MAX_EDGES if args.max_edges is None else args.max_edges
+    figure = FORMATS["dot"].takes()
     try:
-        checked_dot(graph, max_nodes=max_nodes, max_edges=max_edges, **_look(args))
+        checked_dot(
+            graph,
+            max_nodes=given.get("max_nodes", DEFAULT_MAX_NODES),
+            max_edges=given.get("max_edges", DEFAULT_MAX_EDGES),
+            **{name: value for name, value in given.items() if name in figure},
+        )
     except GraphTooLargeError as e:
         if e.kind == "edges":
             problem = (
@@ -195,8 +180,3 @@ def _check_size(graph: Graph, args: argparse.Namespace) -> None:
             fixes.append(f"fold scopes with --collapse ({', '.join(e.scopes[:3])})")
         fixes.append("export --dot, --md or --json, which have no limit")
         raise CommandError(f"{problem}; {', '.join(fixes[:-1])} or {fixes[-1]}") from None
-
-
-def _given(**options: Any) -> dict[str, Any]:
-    """The options the user set (None means: the exporter's own default)."""
-    return {k: v for k, v in options.items() if v is not None}

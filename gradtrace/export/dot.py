@@ -349,11 +349,14 @@ def _box_lines(name: str) -> list[str]:
 
 def _highlighted(graph: Graph, name: str) -> set[int]:
     """The value called `name` and every value on a path from it to an output."""
+    from gradtrace.capture import pretty_name
+
     naming = Naming(graph)
+    wanted = {name, pretty_name(name)}  # x1 finds x₁, as on the command line
     found = [
         n.id
         for n in graph
-        if name in (n.label, naming.title(n.id), naming.name(n.id)) and naming.is_named(n.id)
+        if wanted & {n.label, naming.title(n.id), naming.name(n.id)} and naming.is_named(n.id)
     ]
     if not found:
         known = [naming.title(n.id) for n in graph if naming.is_named(n.id)]

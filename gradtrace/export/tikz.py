@@ -54,7 +54,7 @@ from typing import Any
 
 from gradtrace import options
 from gradtrace.errors import GradtraceError
-from gradtrace.export.dot import _SHORT_EXPRESSION, THEMES, Theme, _box_lines
+from gradtrace.export.dot import _SHORT_EXPRESSION, THEMES, Theme, _box_lines, _highlighted
 from gradtrace.export.render import (
     DEFAULT_MAX_EDGES,
     DEFAULT_MAX_NODES,
@@ -104,6 +104,7 @@ _COLOURS = {
     "cluster_line": "gtScopeLine",
     "cluster_fill": "gtScopeFill",
     "cluster_text": "gtScopeText",
+    "highlight": "gtHighlight",
 }
 _NAMED = {"white": "FFFFFF", "black": "000000"}
 
@@ -124,6 +125,7 @@ def to_tikz(
     fast_layout: bool | None = None,
     wrap: int | None = None,
     number: str = "fixed",
+    highlight: str | None = None,
 ) -> str:
     r"""The graph as a TikZ picture, laid out by Graphviz like the SVG (see the module docs).
 
@@ -146,6 +148,8 @@ def to_tikz(
         title: A caption above the graph.
         fast_layout: As for `to_dot`.
         wrap: As for `to_dot` (long graphs are laid out in rows).
+        highlight: As for `to_dot`: this value and its paths to the output drawn
+            in bold (style `gt highlight`).
 
     Returns:
         LaTeX source (ASCII), byte-identical for the same graph and options.
@@ -174,16 +178,19 @@ def to_tikz(
         fast_layout=fast_layout,
         wrap=wrap,
         number=number,
+        highlight=highlight,
     )
     colours = theme if isinstance(theme, Theme) else THEMES[theme]
     head = _colours(colours) + _styles(colours)  # checks the colours before Graphviz runs
     layout = json.loads(_run_dot(dot, "json", timeout=timeout, graph=graph))
-    picture = _Picture(graph, layout, precision, folded, number).lines(title)
+    picture = _Picture(graph, layout, precision, folded, number)
+    picture.marked = _highlighted(graph, highlight) if highlight else set()
+    drawn = picture.lines(title)
     if standalone:
         return "\n".join(
-            [*_DOCUMENT_HEAD, *head, r"\begin{document}", *picture, r"\end{document}", ""]
+            [*_DOCUMENT_HEAD, *head, r"\begin{document}", *drawn, r"\end{document}", ""]
         )
-    return "\n".join(_FRAGMENT_HEAD + head + picture) + "\n"
+    return "\n".join(_FRAGMENT_HEAD + head + drawn) + "\n"
 
 
 _FRAGMENT_HEAD = [
@@ -291,6 +298,7 @@ def _styles(t: Theme) -> list[str]:
             _paint(t, "edge", "draw"),
         ),
         style("gt grad edge", "line width=0.7pt, dashed", _paint(t, "grad_line", "draw")),
+        style("gt highlight", "line width=2pt", _paint(t, "highlight", "draw")),
         style(
             "gt scope",
             "rounded corners=5pt, dashed, line width=0.6pt",
@@ -325,6 +333,7 @@ class _Picture:
         self.collapse = collapse
         self.objects: list[dict[str, Any]] = layout.get("objects", [])
         self.naming = Naming(graph)
+        self.marked: set[int] = set()  # the highlighted value and its paths (see to_dot)
 
     def lines(self, title: str) -> list[str]:
         x0, y0, x1, y1 = _floats(self.layout["bb"])
@@ -407,11 +416,24 @@ class _Picture:
                 x, y = _pair(at["pos"])
                 w, h = float(at.get("width", 0)) * 72, float(at.get("height", 0)) * 72
                 style, text = self.node_text(kind, i)
+                if (kind == "v" and i in self.marked) or (kind == "op" and self.lit(i)):
+                    style += ", gt highlight"
                 out.append(
                     f"\\node[{style}, gt size={{{_num(w)}}}{{{_num(h)}}}] ({kind}{i}) "
                     f"at ({_num(x)},{_num(y)}) {{{text}}};"
                 )
         return out
+
+    def lit(self, i: int) -> bool:
+        """Whether operation `i` is on a highlighted path (as `to_dot` marks it)."""
+        return i in self.marked and any(c in self.marked for c in self.graph.nodes[i].children)
+
+    def lit_edge(self, tail: str, head: str) -> bool:
+        """Whether the edge `tail` → `head` (`v3` → `op5`, `op5` → `v5`) is highlighted."""
+        start, end = _NODE.fullmatch(tail), _NODE.fullmatch(head)
+        if not (self.marked and start and end) or "g" in (start[1], end[1]):
+            return False
+        return int(start[2]) in self.marked and self.lit(int(end[2]))
 
     def node_text(self, kind: str, i: int) -> tuple[str, str]:
         node = self.graph.nodes[i]
@@ -445,6 +467,8 @@ class _Picture:
             if not (_NODE.fullmatch(tail) and _NODE.fullmatch(head)):
                 continue
             style = "gt grad edge" if "g" in (tail[0], head[0]) else "gt edge"
+            if self.lit_edge(tail, head):
+                style += ", gt highlight"
             points, tip = _spline(str(edge.get("pos", "")))
             if len(points) < 4 or (len(points) - 1) % 3:
                 continue  # Graphviz gives every edge of a laid-out graph a spline
