@@ -137,6 +137,27 @@ def _step_formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
+#: The figure and table options with a value, as flags: name, metavar, help. Each is read
+#: and checked by `gradtrace.options`, as the API and the docs blocks check them.
+_LOOK = (
+    ("precision", "N", "digits shown (default 4)"),
+    ("number", "STYLE", "fixed (N decimals, the default), significant (N significant "
+     "figures) or scientific (N decimals and an exponent)"),
+    ("rankdir", "DIR", "LR (default), TB, RL or BT"),
+    ("theme", "THEME", "light (default), print, dark, or a .toml file of colours"),
+    ("title", "TEXT", "a title above the figure"),
+    ("highlight", "NAME", "draw the value NAME and its paths to the output in bold"),
+    ("wrap", "N", "lay a long chain out in rows of N operations (0: one row; default: "
+     "automatic)"),
+)  # fmt: skip
+_LIMITS = (
+    ("max_nodes", "N", "refuse to lay out figures with more values than N (default 1000)"),
+    ("max_edges", "N", "refuse to lay out figures whose edges cross more than N columns in "
+     "all (default 10000; long edges are what makes Graphviz slow)"),
+    ("timeout", "SECONDS", "stop Graphviz after this long (default 60)"),
+)  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `gradtrace` argument parser, with its `export` and `train` subcommands."""
     from gradtrace import __version__
@@ -183,44 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="label values with their variable names as written (w1, not w₁)",
     )
     look = export.add_argument_group("look (passed to the exporters that use it)")
-    look.add_argument(
-        "--precision", type=_option("precision"), metavar="N", help="digits shown (default 4)"
-    )
-    look.add_argument(
-        "--number",
-        type=_option("number"),
-        metavar="STYLE",
-        help="fixed (N decimals, the default), significant (N significant figures) or "
-        "scientific (N decimals and an exponent)",
-    )
-    look.add_argument(
-        "--rankdir", type=_option("rankdir"), metavar="DIR", help="LR (default), TB, RL or BT"
-    )
-    look.add_argument(
-        "--theme",
-        type=_option("theme"),
-        metavar="THEME",
-        help="light (default), print, dark, or a .toml file of colours (a house style)",
-    )
+    for name, metavar, meaning in _LOOK:
+        look.add_argument(f"--{name}", type=_option(name), metavar=metavar, help=meaning)
     look.add_argument(
         "--no-grad",
         dest="show_grad",
         action="store_const",
         const=False,
         help="draw values only, without the gradients",
-    )
-    look.add_argument("--title", type=_option("title"), metavar="TEXT", help="a title above")
-    look.add_argument(
-        "--highlight",
-        type=_option("highlight"),
-        metavar="NAME",
-        help="draw the value NAME and its paths to the output in bold",
-    )
-    look.add_argument(
-        "--wrap",
-        type=_option("wrap"),
-        metavar="N",
-        help="lay a long chain out in rows of N operations (0: one row; default: automatic)",
     )
     size = look.add_mutually_exclusive_group()
     size.add_argument("--dpi", type=_option("dpi"), metavar="N", help="PNG resolution (default 96)")
@@ -240,25 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw the values made in `with scope(SCOPE):` as one node (repeatable)",
     )
     limits = export.add_argument_group("limits")
-    limits.add_argument(
-        "--max-nodes",
-        type=_option("max_nodes"),
-        metavar="N",
-        help="refuse to lay out figures with more values than N (default 1000)",
-    )
-    limits.add_argument(
-        "--max-edges",
-        type=_option("max_edges"),
-        metavar="N",
-        help="refuse to lay out figures whose edges cross more than N columns in all "
-        "(default 10000; long edges are what makes Graphviz slow)",
-    )
-    limits.add_argument(
-        "--timeout",
-        type=_option("timeout"),
-        metavar="SECONDS",
-        help="stop Graphviz after this long (default 60)",
-    )
+    for name, metavar, meaning in _LIMITS:
+        flag = "--" + name.replace("_", "-")
+        limits.add_argument(flag, type=_option(name), metavar=metavar, help=meaning)
     walk = export.add_argument_group("step by step (frames for slides, derivations)")
     walk.add_argument(
         "--steps",
