@@ -114,6 +114,22 @@ class Value:
         name = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{name})"
 
+    @staticmethod
+    def constant(data: float, label: str = "") -> Value:
+        """A number that is part of the formula, not a variable: a constant leaf.
+
+        It is what gradtrace makes of a plain number in an expression (the `2` in
+        `2 * a`): figures and tables show it as its number (or its label), and it
+        gets no slider in the live demo. Its gradient is computed like any other.
+
+        Example:
+            >>> half = Value.constant(0.5)
+            >>> x = Value(3.0, "x")
+            >>> (half * x).data, half._op
+            (1.5, 'const')
+        """
+        return Value(data, label, (), CONSTANT)
+
     # -- arithmetic ---------------------------------------------------------
 
     def __add__(self, other: Value | float) -> Value:
@@ -488,7 +504,7 @@ def _as_value(x: object) -> Value | None:
     if isinstance(x, Value):
         return x
     if isinstance(x, Real):
-        return Value(_to_float(x, "a number in an expression"), "", (), CONSTANT)
+        return Value.constant(_to_float(x, "a number in an expression"))
     return None
 
 
@@ -497,7 +513,7 @@ def _operands(a: Value, b: object) -> tuple[Value, Value] | None:
     if isinstance(b, Value):
         return (a, b)
     if isinstance(b, Real):
-        return (a, Value(_to_float(b, "a number in an expression"), "", (), CONSTANT))
+        return (a, Value.constant(_to_float(b, "a number in an expression")))
     return None
 
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from numbers import Integral
 
-from gradtrace.engine import CONSTANT, Value
+from gradtrace.engine import Value
 from gradtrace.errors import GradtraceError
 
 __all__ = [
@@ -231,7 +231,7 @@ def softmax(logits: Sequence[Sequence[Value]]) -> list[list[Value]]:
     """
     probs = []
     for row in logits:
-        m = Value(max(z.data for z in row), "max", (), CONSTANT)
+        m = Value.constant(max(z.data for z in row), "max")
         exps = [(z - m).exp() for z in row]
         total = Value.sum(exps)
         probs.append([e / total for e in exps])
@@ -345,7 +345,7 @@ def _check_labels(
 
 def _mean_nll(probs: Sequence[Sequence[Value]], y: Sequence[int], epsilon: float) -> Value:
     """`−(1/n) Σₙ log(probs[n][y[n]] + ε)`, for checked rows and labels."""
-    eps = Value(epsilon, "ε", (), CONSTANT)
+    eps = Value.constant(epsilon, "ε")
     terms = [(row[label] + eps).log() for row, label in zip(probs, y, strict=True)]
     return -(Value.sum(terms) / len(probs))
 

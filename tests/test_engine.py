@@ -147,3 +147,39 @@ def test_power_by_many_different_exponents_still_names_each() -> None:
     ops = {(Value(1.5) ** (k / 7))._op for k in range(1, 1000)}
     assert len(ops) == 999
     assert "**0.14285714285714285" in ops
+
+
+# -- constants ------------------------------------------------------------------------
+
+
+def test_constant_is_a_leaf_the_figures_draw_as_a_number() -> None:
+    from gradtrace import trace
+
+    c = Value.constant(2, "two")
+    assert (c.data, type(c.data), c.label, c._prev, c._op) == (2.0, float, "two", (), CONSTANT)
+    x = Value(3.0, "x")
+    y = x * c
+    y.backward()
+    assert (x.grad, c.grad) == (2.0, 3.0)
+    roles = {n.label: n.role for n in trace(y)}
+    assert (roles["x"], roles["two"]) == ("input", "constant")
+    # A plain number in an expression becomes the same kind of leaf.
+    assert (x * 2)._prev[1]._op == (2 * x)._prev[0]._op == CONSTANT
+
+
+def test_no_module_passes_values_private_arguments() -> None:
+    """Only gradtrace.engine calls `Value(data, label, _prev, _op)`; others use `Value.constant`."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "gradtrace"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "engine.py" and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Value":
+                private = [k.arg for k in node.keywords if (k.arg or "").startswith("_")]
+                if len(node.args) > 2 or private:
+                    offenders.append(f"{path.relative_to(package.parent)}:{node.lineno}")
+    assert offenders == []
