@@ -41,6 +41,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from gradtrace.ops import ALIASES, OPERATIONS, exponent_of
 from gradtrace.options import check_precision
 
 if TYPE_CHECKING:
@@ -64,25 +65,9 @@ __all__ = [
     "superscript",
 ]
 
-#: Display symbols of the engine's operations (figures draw these in the op circles).
-OP_SYMBOLS: dict[str, str] = {
-    "+": "+",
-    "-": "−",
-    "*": "×",
-    "/": "÷",
-    "neg": "−",
-    "**": "pow",
-    "exp": "exp",
-    "log": "log",
-    "relu": "relu",
-    "tanh": "tanh",
-    "sigmoid": "σ",
-    "sum": "Σ",
-    "dot": "·",
-}
-
-#: Operation names other autograd engines use for the same thing (micrograd's `"ReLU"`).
-OP_ALIASES: dict[str, str] = {"ReLU": "relu", "Relu": "relu", "σ": "sigmoid"}
+#: Display symbols of the engine's operations (figures draw these in the op circles), from
+#: the operations registry (`gradtrace.ops`); a power by a number is drawn by `op_symbol`.
+OP_SYMBOLS: dict[str, str] = {name: op.symbol for name, op in OPERATIONS.items() if name != "**n"}
 
 _SCIENTIFIC_FROM = 1e12
 
@@ -257,10 +242,10 @@ def op_symbol(op: str) -> str:
     a value is `pow`. An operation gradtrace does not know is drawn as its own
     name.
     """
-    op = OP_ALIASES.get(op, op)
+    op = ALIASES.get(op, op)
     if op in OP_SYMBOLS:
         return OP_SYMBOLS[op]
-    exponent = _power_exponent(op)
+    exponent = exponent_of(op)
     if exponent is not None:
         if exponent == 0.5:
             return "√·"
@@ -676,71 +661,88 @@ class _Writer:
             return text
         return rf"\left({text}\right)" if self.latex else f"({text})"
 
-    def call(self, name: str, latex_name: str, arg: _Piece) -> _Piece:
-        if self.latex:
-            return rf"{latex_name}\left({arg[0]}\right)", _ATOM
-        return f"{name}({arg[0]})", _ATOM
-
     def operation(self, node: Node) -> _Piece:
-        op = OP_ALIASES.get(node.op, node.op)
+        op = ALIASES.get(node.op, node.op)
         kids = node.children
-        latex = self.latex
-        times = r" \cdot " if latex else " × "
-        minus = "-" if latex else "−"
-        if op in ("+", "sum"):
-            if not kids:
-                return "0", _ATOM
-            parts = [self.wrap(self.operand(k), _ADD) for k in _shown_terms(kids)]
-            return self.terms(parts, len(kids)), _ADD
-        if op == "-" and len(kids) == 2:
-            left = self.wrap(self.operand(kids[0]), _ADD)
-            right = self.wrap(self.operand(kids[1]), _MUL)
-            return f"{left} {minus} {right}", _ADD
-        if op == "*" and len(kids) == 2:
-            for this, other in ((kids[1], kids[0]), (kids[0], kids[1])):
-                c = self.graph.nodes[this]
-                if c.op == "const" and c.data == -1.0:
-                    return self.negate(self.operand(other))
-            left = self.wrap(self.operand(kids[0]), _MUL)
-            right = self.wrap(self.operand(kids[1]), _NEG)
-            return f"{left}{times}{right}", _MUL
-        if op == "dot":
-            if not kids:
-                return "0", _ATOM
-            pairs = []
-            products = list(zip(kids[::2], kids[1::2], strict=False))
-            for a, b in _shown_terms(products):
-                left = self.wrap(self.operand(a), _MUL)
-                right = self.wrap(self.operand(b), _NEG)
-                pairs.append(f"{left}{times}{right}")
-            return self.terms(pairs, len(products)), (_ADD if len(pairs) > 1 else _MUL)
-        if op == "/" and len(kids) == 2:
-            return self.fraction(self.operand(kids[0]), self.operand(kids[1]))
-        if op == "neg" and len(kids) == 1:
-            return self.negate(self.operand(kids[0]))
-        if op == "**" and len(kids) == 2:
-            return self.power(self.operand(kids[0]), self.operand(kids[1]))
-        if op == "exp" and len(kids) == 1:
-            arg = self.operand(kids[0])
-            if latex:
-                return f"e^{{{arg[0]}}}", _POW
-            sup = superscript(arg[0])
-            return ("e" + sup, _POW) if sup is not None else (f"exp({arg[0]})", _ATOM)
-        if op == "log" and len(kids) == 1:
-            return self.call("ln", r"\ln", self.operand(kids[0]))
-        if op == "tanh" and len(kids) == 1:
-            return self.call("tanh", r"\tanh", self.operand(kids[0]))
-        if op == "relu" and len(kids) == 1:
-            return self.call("relu", r"\operatorname{relu}", self.operand(kids[0]))
-        if op == "sigmoid" and len(kids) == 1:
-            return self.call("σ", r"\sigma", self.operand(kids[0]))
-        exponent = _power_exponent(op)
-        if exponent is not None and len(kids) == 1:
-            return self.number_power(self.operand(kids[0]), exponent)
+        form = _EXPRESSION_FORMS.get("**n" if exponent_of(op) is not None else op)
+        piece = form(self, op, kids) if form is not None else None
+        if piece is not None:
+            return piece
+        # An operation gradtrace does not know (or an unusual arity): a function call.
         args = ", ".join(self.operand(k)[0] for k in kids)
-        if latex:
+        if self.latex:
             return rf"\operatorname{{{latex_label(op)}}}\left({args}\right)", _ATOM
         return f"{op}({args})", _ATOM
+
+    # The forms of `_EXPRESSION_FORMS`: (op, children) → the written piece, or None if the
+    # operation has an arity its form does not expect.
+
+    def add(self, op: str, kids: Sequence[int]) -> _Piece:
+        if not kids:
+            return "0", _ATOM
+        parts = [self.wrap(self.operand(k), _ADD) for k in _shown_terms(kids)]
+        return self.terms(parts, len(kids)), _ADD
+
+    def subtract(self, op: str, kids: Sequence[int]) -> _Piece | None:
+        if len(kids) != 2:
+            return None
+        left = self.wrap(self.operand(kids[0]), _ADD)
+        right = self.wrap(self.operand(kids[1]), _MUL)
+        return f"{left} {'-' if self.latex else '−'} {right}", _ADD
+
+    def multiply(self, op: str, kids: Sequence[int]) -> _Piece | None:
+        if len(kids) != 2:
+            return None
+        for this, other in ((kids[1], kids[0]), (kids[0], kids[1])):
+            c = self.graph.nodes[this]
+            if c.op == "const" and c.data == -1.0:
+                return self.negate(self.operand(other))
+        left = self.wrap(self.operand(kids[0]), _MUL)
+        right = self.wrap(self.operand(kids[1]), _NEG)
+        return f"{left}{self.times}{right}", _MUL
+
+    def dot(self, op: str, kids: Sequence[int]) -> _Piece:
+        if not kids:
+            return "0", _ATOM
+        pairs = []
+        products = list(zip(kids[::2], kids[1::2], strict=False))
+        for a, b in _shown_terms(products):
+            left = self.wrap(self.operand(a), _MUL)
+            right = self.wrap(self.operand(b), _NEG)
+            pairs.append(f"{left}{self.times}{right}")
+        return self.terms(pairs, len(products)), (_ADD if len(pairs) > 1 else _MUL)
+
+    def divide(self, op: str, kids: Sequence[int]) -> _Piece | None:
+        if len(kids) != 2:
+            return None
+        return self.fraction(self.operand(kids[0]), self.operand(kids[1]))
+
+    def minus(self, op: str, kids: Sequence[int]) -> _Piece | None:
+        return self.negate(self.operand(kids[0])) if len(kids) == 1 else None
+
+    def power_of_value(self, op: str, kids: Sequence[int]) -> _Piece | None:
+        if len(kids) != 2:
+            return None
+        return self.power(self.operand(kids[0]), self.operand(kids[1]))
+
+    def power_of_number(self, op: str, kids: Sequence[int]) -> _Piece | None:
+        exponent = exponent_of(op)
+        if exponent is None or len(kids) != 1:
+            return None
+        return self.number_power(self.operand(kids[0]), exponent)
+
+    def exp(self, op: str, kids: Sequence[int]) -> _Piece | None:
+        if len(kids) != 1:
+            return None
+        arg = self.operand(kids[0])
+        if self.latex:
+            return f"e^{{{arg[0]}}}", _POW
+        sup = superscript(arg[0])
+        return ("e" + sup, _POW) if sup is not None else (f"exp({arg[0]})", _ATOM)
+
+    @property
+    def times(self) -> str:
+        return r" \cdot " if self.latex else " × "
 
     def terms(self, parts: list[str], count: int) -> str:
         """Terms joined by `+`, the middle ones left out (`…`) when there are many."""
@@ -777,6 +779,42 @@ class _Writer:
         return self.power(base, (text, _ATOM))
 
 
+_Form = Callable[[_Writer, str, Sequence[int]], _Piece | None]
+
+
+def _call(name: str, latex_name: str) -> _Form:
+    """The form of an operation written as a function of one operand: `ln(x)`, `σ(z)`."""
+
+    def form(writer: _Writer, op: str, kids: Sequence[int]) -> _Piece | None:
+        if len(kids) != 1:
+            return None
+        arg = writer.operand(kids[0])[0]
+        if writer.latex:
+            return rf"{latex_name}\left({arg}\right)", _ATOM
+        return f"{name}({arg})", _ATOM
+
+    return form
+
+
+#: How an expression writes each operation of the registry (`gradtrace.ops.OPERATIONS`,
+#: which a test ties to this table: an operation without a form fails it).
+_EXPRESSION_FORMS: dict[str, _Form] = {
+    "+": _Writer.add,
+    "-": _Writer.subtract,
+    "*": _Writer.multiply,
+    "/": _Writer.divide,
+    "neg": _Writer.minus,
+    "**": _Writer.power_of_value,
+    "**n": _Writer.power_of_number,
+    "exp": _Writer.exp,
+    "log": _call("ln", r"\ln"),
+    "relu": _call("relu", r"\operatorname{relu}"),
+    "tanh": _call("tanh", r"\tanh"),
+    "sigmoid": _call("σ", r"\sigma"),
+    "sum": _Writer.add,
+    "dot": _Writer.dot,
+}
+
 _HEAD_TERMS = MAX_TERMS - 2  # terms shown before the ellipsis; two more after it
 
 _T = TypeVar("_T")
@@ -787,16 +825,6 @@ def _shown_terms(terms: Sequence[_T]) -> Sequence[_T]:
     if len(terms) <= MAX_TERMS:
         return terms
     return [*terms[:_HEAD_TERMS], *terms[-2:]]
-
-
-def _power_exponent(op: str) -> float | None:
-    """The exponent of a power-by-a-number op name (`"**2"` → 2.0), else None."""
-    if not op.startswith("**") or len(op) == 2:
-        return None
-    try:
-        return float(op[2:])
-    except ValueError:
-        return None
 
 
 _FUNCTION_CALL = re.compile(r"[^\W\d_][\w₀-₉]*\(.*\)")

@@ -8,9 +8,13 @@ rule adds to each operand's gradient, computed exactly as `gradtrace.engine` com
 (same operations, same order), so a replay of the backward pass gives the engine's
 gradients to the last bit.
 
-The step-by-step walk (`gradtrace.steps`) and the generated derivations
-(`gradtrace.export.derivation`) read this table. (The engine, `notation.OP_SYMBOLS` and
-the widget's JavaScript still hold their own copies; a test ties them to this one.)
+The step-by-step walk (`gradtrace.steps`), the generated derivations
+(`gradtrace.export.derivation`) and `gradtrace.notation` (its symbols, its aliases) read
+this table, and the live demo's script gets `ALIASES` from it. Two places keep what only
+they can: the engine its methods, and the live demo's JavaScript (`widget.js`) a twin of
+each forward and backward rule, under the same name. tests/test_ops.py ties them all to
+this table: the engine's operations (read from its source and seen in random graphs),
+notation's way of writing each one, and widget.js's rules must be exactly these.
 
 Templates use these fields: `{a}` and `{b}` the first and second operand, `{x}` the
 operand being differentiated, `{partner}` the other factor of its product in a `dot`,
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 
 from gradtrace.engine import _div, _log, _pow
 
-__all__ = ["OPERATIONS", "Operation", "UnknownOperationError", "exponent_of", "lookup"]
+__all__ = ["ALIASES", "OPERATIONS", "Operation", "UnknownOperationError", "exponent_of", "lookup"]
 
 from gradtrace.errors import GradtraceError
 

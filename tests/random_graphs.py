@@ -18,7 +18,7 @@ def random_graph(seed: int, *, size: int = 10) -> Value:
     pool = list(leaves)
     for _ in range(rng.randint(1, size)):
         a, b = rng.choice(pool), rng.choice(pool)
-        kind = rng.randrange(12)
+        kind = rng.randrange(14)
         if kind == 0:
             out = a + b
         elif kind == 1:
@@ -41,8 +41,12 @@ def random_graph(seed: int, *, size: int = 10) -> Value:
             out = a ** rng.choice((2, 3, -1))
         elif kind == 10:
             out = Value.sum([a, b, rng.choice(pool)])
-        else:
+        elif kind == 11:
             out = Value.dot([a, b], [b, rng.choice(pool)])
+        elif kind == 12:
+            out = -a
+        else:  # a power by a value: a positive base, an exponent in (−1, 1)
+            out = (a * a + 1.0) ** b.tanh()
         pool.append(out)
     root = Value.sum(pool[-2:]) if len(pool) > 2 else pool[-1] * 1.0
     root.label = "f"

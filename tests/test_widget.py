@@ -262,6 +262,17 @@ def test_micrograd_graph_exports() -> None:
     assert config_of(page)["graph"]["nodes"][-1]["op"] == "ReLU"
 
 
+def test_the_script_gets_its_aliases_from_the_registry() -> None:
+    """widget.js has no alias table of its own: the shipped script holds gradtrace.ops's."""
+    from gradtrace.ops import ALIASES
+
+    (script,) = [t for a, t in parse(widget_assets()).scripts if not a]
+    found = re.search(r"\n  var ALIASES = (\{.*?\});\n", script)
+    assert found is not None
+    assert json.loads(found[1]) == ALIASES
+    assert "__GRADTRACE" not in script  # every slot of the source was filled
+
+
 def test_public_name() -> None:
     assert gradtrace.to_html is to_html
 

@@ -11,6 +11,7 @@ precision after moving its controls, and the step-through order against `Graph`.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -23,8 +24,6 @@ import pytest
 from gradtrace.engine import Value
 from gradtrace.export.json import to_json
 from gradtrace.graph import trace
-
-WIDGET_JS = Path(__file__).resolve().parents[1] / "gradtrace" / "export" / "widget.js"
 
 pytestmark = pytest.mark.browser
 
@@ -109,8 +108,9 @@ def open_html(guarded: tuple[Any, Guard], site: tuple[Path, str]) -> Callable[[s
 @pytest.fixture
 def hook_page(open_html: Callable[[str, str], Any]) -> Any:
     """A page with only the widget script: `window.gradtrace.evaluate` & co."""
-    script = WIDGET_JS.read_text(encoding="utf-8")
-    return open_html("hook.html", f"<!DOCTYPE html><title>hook</title><script>{script}</script>")
+    from gradtrace.export.widget import widget_assets  # the script as shipped
+
+    return open_html("hook.html", f"<!DOCTYPE html><title>hook</title>{widget_assets()}")
 
 
 # -- comparing numbers --------------------------------------------------------------------
@@ -214,14 +214,15 @@ def _binary(a: Value, b: Value, op: str, c: float) -> Value:
 
 
 def test_every_operation_appears_in_the_random_graphs() -> None:
-    """The generator below really covers the engine: every op name shows up."""
+    """The generator below really covers the engine: every operation of the registry (which
+    test_ops ties to the engine) shows up, and nothing else."""
+    from gradtrace.ops import OPERATIONS
+
     ops: set[str] = set()
     for seed in range(SEEDS):
         for node in trace(random_graph(seed)[0]):
             ops.add("**n" if node.op.startswith("**") and node.op != "**" else node.op)
-    names = "const + - * / neg ** **n exp log relu tanh sigmoid sum dot"
-    expected = {"", *names.split(" ")}
-    assert expected <= ops
+    assert ops == {"", "const", *OPERATIONS}
 
 
 SEEDS = 400
@@ -343,6 +344,24 @@ def test_unknown_operation_is_reported(hook_page: Any) -> None:
         graph,
     )
     assert "frobnicate" in message
+
+
+def test_every_alias_computes_as_its_operation(hook_page: Any) -> None:
+    """Other engines' spellings (micrograd's "ReLU", ...) are the registry's operations."""
+    from gradtrace.ops import ALIASES
+
+    cases = []
+    for alias, name in ALIASES.items():
+        for x in (0.7, -0.3):
+            graph = json.loads(to_json(getattr(Value(x, "x"), name)()))
+            assert graph["nodes"][1]["op"] == name
+            graph["nodes"][1]["op"] = alias
+            cases.append([to_json(getattr(Value(x, "x"), name)()), json.dumps(graph)])
+    results = hook_page.evaluate(
+        "cases => cases.map(c => c.map(g => window.gradtrace.evaluate(g)))", cases
+    )
+    for canonical, aliased in results:
+        assert aliased == canonical
 
 
 def test_micrograd_graph_matches_micrograd(hook_page: Any) -> None:

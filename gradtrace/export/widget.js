@@ -148,7 +148,8 @@
 
   // -- the operations ---------------------------------------------------------------------
   //
-  // Each one is the engine's method, forward rule above its backward rule. `c` holds the
+  // One entry per operation of the registry (gradtrace/ops.py), whose names a test compares
+  // with these keys. Each one is the engine's method, forward rule above its backward rule. `c` holds the
   // children's ids, `d` the forward values, `gr` the gradients being accumulated, `g` the
   // gradient of the node whose rule runs.
 
@@ -257,7 +258,9 @@
       },
     },
   };
-  var ALIASES = { ReLU: "relu" }; // micrograd 0.1.0 spells it this way
+  // Other engines' names for these operations (micrograd spells relu ReLU): the registry's
+  // table (gradtrace/ops.py, ALIASES), which widget.py writes in here when it ships the script.
+  var ALIASES = __GRADTRACE_ALIASES__;
 
   function exponentOf(op) {
     var t = op.slice(2);

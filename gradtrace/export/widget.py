@@ -64,9 +64,9 @@ from gradtrace.notation import (
     Naming,
     format_number,
     generated_name,
-    op_symbol,
     reference_name,
 )
+from gradtrace.ops import ALIASES
 from gradtrace.steps import StepsError, walk
 
 __all__ = ["WidgetError", "to_html", "widget_assets"]
@@ -216,7 +216,6 @@ def to_html(
         "number": number,
         "svg": svg_ids,
         "names": [naming.name(n.id) for n in graph],
-        "ops": [op_symbol(n.op) if n.children else "" for n in graph],
         "constants": [n.role == "constant" for n in graph],
         "steps": passes,
         "text": TEXT,
@@ -257,7 +256,11 @@ def widget_assets() -> str:
 @cache
 def _asset(name: str) -> str:
     text = resources.files("gradtrace.export").joinpath(name).read_text(encoding="utf-8")
-    return text.replace("</", "<\\/") if name.endswith(".js") else text
+    if not name.endswith(".js"):
+        return text
+    # The script's one copy of registry data: the aliases of gradtrace.ops.
+    text = text.replace("__GRADTRACE_ALIASES__", json.dumps(ALIASES, sort_keys=True))
+    return text.replace("</", "<\\/")
 
 
 # -- controls -------------------------------------------------------------------------
