@@ -264,10 +264,10 @@ def test_live_demo_page_recomputes_like_the_engine(
     page.get_by_label("w₁, exact value").fill("0.5")
     page.get_by_label("x₂, exact value").fill("-1.25")
     shown = page.eval_on_selector_all(
-        ".gradtrace-widget tr[data-gt-node]",
+        ".gradtrace-widget tr[data-node]",
         """rows => rows.map(r => [r.querySelector('th').firstChild.textContent,
-            r.querySelector('[data-gt-data]').textContent,
-            r.querySelector('[data-gt-grad]').textContent])""",
+            r.querySelector('.gt-data').textContent,
+            r.querySelector('.gt-grad').textContent])""",
     )
     expected = [
         [r.variable, format_number(r.data), format_number(r.grad)]

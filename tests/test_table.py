@@ -16,6 +16,7 @@ from gradtrace import Value, scope, to_dot, trace
 from gradtrace.export.table import table_rows, to_csv, to_html_table, to_latex, to_markdown
 from gradtrace.figures import figure1, reused_node, softmax2
 from gradtrace.notation import plain_text
+from gradtrace.options import OptionError
 
 # SPEC §2's trace table, verbatim.
 SPEC_TABLE = """\
@@ -218,16 +219,35 @@ def test_gradients_before_backward_read_not_computed() -> None:
     ]
 
 
-def test_with_several_outputs_the_header_names_the_one_backward_ran_from() -> None:
+def two_outputs() -> tuple[Value, Value]:
+    """`sq = a²` and `half = a/2` of one input `a = 2`, no `backward()` run."""
     a = Value(2.0, "a")
     sq, half = a * a, a * 0.5
     sq.label, half.label = "sq", "half"
+    return sq, half
+
+
+def test_with_several_outputs_the_header_names_the_one_backward_ran_from() -> None:
+    sq, half = two_outputs()
     graph = trace(sq, half)
     assert "| Gradient |" in to_markdown(graph)
     sq.backward()
     assert "| Gradient (∂sq/∂·) |" in to_markdown(trace(sq, half))
     half.backward()  # both: the leaves hold a sum, so no single f
     assert "| Gradient |" in to_markdown(trace(sq, half))
+
+
+def test_html_table_can_name_the_output_whose_gradients_it_will_hold() -> None:
+    """The live demo computes ∂(first output)/∂· itself and says so in the header."""
+    graph = trace(*two_outputs())
+    assert '<th scope="col">Gradient</th>' in to_html_table(graph)
+    named = to_html_table(graph, output=graph.roots[1])
+    assert '<th scope="col">Gradient (∂half/∂·)</th>' in named
+    assert named.count('<td class="gt-grad">—</td>') == 3  # still not computed
+    unlabelled = trace(Value(1.0, "x") * 3.0)
+    assert "Gradient (∂f/∂·)" in to_html_table(unlabelled, output=unlabelled.roots[0])
+    with pytest.raises(OptionError, match="output"):
+        to_html_table(graph, output=len(graph))
 
 
 @pytest.mark.parametrize("fmt", [to_markdown, to_latex, to_html_table, to_csv])

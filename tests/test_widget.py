@@ -21,6 +21,7 @@ import pytest
 import gradtrace
 from gradtrace.engine import Value
 from gradtrace.errors import GradtraceError
+from gradtrace.export.table import to_html_table
 from gradtrace.export.widget import to_html, widget_assets
 from gradtrace.figures import figure1
 from gradtrace.graph import trace
@@ -89,7 +90,7 @@ def test_page_holds_figure_controls_table_and_assets(figure1_page: str) -> None:
         "gt-svg gt-svg-light",
         "gt-svg gt-svg-dark",
     ]
-    assert len([a for t, a in page.tags if t == "tr" and "data-gt-node" in a]) == 13
+    assert len([a for t, a in page.tags if t == "tr" and "data-node" in a]) == 13
     assert len(controls(figure1_page)) == 4
     assert any(t == "style" for t in tags)
     assert any(not a and "window.gradtrace" in s for a, s in page.scripts)
@@ -164,7 +165,7 @@ def test_too_large_graphs_are_refused_before_graphviz_runs() -> None:
 def test_precision_applies_everywhere() -> None:
     page = to_html(figure1(), precision=2)
     assert config_of(page)["precision"] == 2
-    cells = re.findall(r'data-gt-data="\d+">([^<]*)<', page)
+    cells = re.findall(r'<td class="gt-data">([^<]*)<', page)
     assert cells[:4] == ["0.20", "0.40", "-0.40", "0.50"]
     assert ">0.6300<" not in page
 
@@ -271,6 +272,31 @@ def test_the_script_gets_its_aliases_from_the_registry() -> None:
     assert found is not None
     assert json.loads(found[1]) == ALIASES
     assert "__GRADTRACE" not in script  # every slot of the source was filled
+
+
+def test_the_table_is_the_public_html_table() -> None:
+    """The page holds `to_html_table`'s table as it is, headed with the output it computes."""
+    root = figure1()
+    assert to_html_table(root) in to_html(root)
+    # An unlabelled output is f, as in every table (not its generated name v₄).
+    x = Value(0.5, "x")
+    page = to_html(x * x + x)
+    assert "Gradient (∂f/∂·)" in page and "Gradient (∂v" not in page
+    # Two outputs: the page computes the first one's gradients, and says which.
+    y, g = x * 3.0, x + 1.0
+    y.label, g.label = "y", "g"
+    page = to_html(trace(y, g))
+    assert "Gradient (∂y/∂·)" in page and "∂f/∂·" not in page
+
+
+def test_the_script_reads_what_to_html_table_documents() -> None:
+    """One set of table hooks: the ones to_html_table's docs promise are the ones the script
+    uses, and the old private ones are gone."""
+    script = (ROOT / "gradtrace" / "export" / "widget.js").read_text(encoding="utf-8")
+    doc = to_html_table.__doc__ or ""
+    for hook in ("tr[data-node]", ".gt-data", ".gt-grad"):
+        assert hook in script and hook.lstrip(".") in doc, hook
+    assert "data-gt-data" not in script and "data-gt-grad" not in script
 
 
 def test_public_name() -> None:

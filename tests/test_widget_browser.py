@@ -429,10 +429,10 @@ FIGURE1_ARGS = {"w₁": "w1", "w₂": "w2", "x₁": "x1", "x₂": "x2"}
 def _shown_rows(page: Any) -> list[tuple[str, str, str]]:
     """(variable, forward, gradient) of every row of the page's first trace table."""
     rows = page.eval_on_selector_all(
-        ".gradtrace-widget >> nth=0 >> tr[data-gt-node]",
+        ".gradtrace-widget >> nth=0 >> tr[data-node]",
         """rows => rows.map(r => [r.querySelector('th').firstChild.textContent,
-            r.querySelector('[data-gt-data]').textContent,
-            r.querySelector('[data-gt-grad]').textContent])""",
+            r.querySelector('.gt-data').textContent,
+            r.querySelector('.gt-grad').textContent])""",
     )
     return [tuple(r) for r in rows]
 
@@ -577,7 +577,7 @@ def test_step_through_follows_reverse_topological_order(
     assert _active_ids(page) == []
     assert "∂f/∂f = 1" in page.locator(".gt-status").inner_text()
     w1 = graph.labelled("w₁")
-    w1_cell = page.locator(f'[data-gt-grad="{w1.id}"]')
+    w1_cell = page.locator(f'tr[data-node="{w1.id}"] .gt-grad')
     assert w1_cell.inner_text() == format_number(0.0)
     seen, w1_shown = [], []
     for _ in expected:
@@ -673,8 +673,7 @@ def test_fragments_share_a_page_and_follow_instant_navigation(
     assert len(ids) == len(set(ids)), "element ids are unique on the page"
     page.locator(".gradtrace-widget").nth(1).get_by_label("a, exact value").fill("5")
     assert (
-        page.locator(".gradtrace-widget").nth(1).locator("[data-gt-data]").last.inner_text()
-        == "10.0000"
+        page.locator(".gradtrace-widget").nth(1).locator(".gt-data").last.inner_text() == "10.0000"
     )
     assert _shown_rows(page) == _expected_rows(figure1())  # the first widget did not move
     # Instant navigation: new content arrives without running its scripts, then document$ fires.
@@ -717,12 +716,14 @@ def test_narrow_screen_keeps_the_running_node_in_view(
     open_html: Callable[[str, str], Any],
 ) -> None:
     """At 360 px the figure scrolls sideways (its text stays readable) and each Step
-    brings the node whose rule runs into view; nothing else overflows the page."""
+    brings the node whose rule runs into view; nothing else overflows the page, and the
+    trace table's four columns fit without scrolling."""
     page = _figure1_page(open_html)
     page.set_viewport_size({"width": 360, "height": 800})
     figure = page.locator(".gt-figure")
     assert figure.evaluate("f => f.scrollWidth > f.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.locator(".gt-table-wrap").evaluate("w => w.scrollWidth <= w.clientWidth")
     page.emulate_media(reduced_motion="reduce")  # scroll at once rather than smoothly
     for _ in range(10):
         page.locator(".gt-step").click()
@@ -772,7 +773,8 @@ def test_odd_graphs_start_and_step_without_errors(open_html: Callable[[str, str]
             page.locator(".gt-step").click()
         graph = case if hasattr(case, "nodes") else trace(case)
         shown = page.eval_on_selector_all(
-            "[data-gt-grad]", "cells => cells.map(c => [c.dataset.gtGrad, c.textContent])"
+            "tr[data-node]",
+            "rows => rows.map(r => [r.dataset.node, r.querySelector('.gt-grad').textContent])",
         )
         assert shown, k
         expected = [format_number(graph.nodes[int(i)].grad) for i, _ in shown]
@@ -839,7 +841,7 @@ def test_forward_walk_from_the_keyboard(open_html: Callable[[str, str], Any]) ->
         assert _active_ids(page) == [expected.node]
         known = {s.node for s in steps[: k + 1]}
         for node in graph:
-            row = page.locator(f'[data-gt-data="{node.id}"]')
+            row = page.locator(f'tr[data-node="{node.id}"] .gt-data')
             if row.count():
                 shown = row.inner_text()
                 assert (shown != "—") == (node.id in known), (k, node.label)

@@ -46,7 +46,7 @@ from gradtrace.notation import (
     plain_text,
     reference_name,
 )
-from gradtrace.options import check, check_precision
+from gradtrace.options import OptionError, check, check_precision
 
 __all__ = ["Row", "table_rows", "to_csv", "to_html_table", "to_latex", "to_markdown"]
 
@@ -105,14 +105,15 @@ def table_rows(graph_or_root: Any, *, all_nodes: bool = False) -> list[Row]:
     ]
 
 
-def _gradient_header(graph: Graph) -> tuple[str, str]:
+def _gradient_header(graph: Graph, output: int | None = None) -> tuple[str, str]:
     """`Gradient (∂f/∂·)` with the output's name, as text and as LaTeX.
 
-    The output is the graph's only one, or else the one `backward()` ran from (an
-    output feeds no other value, so only that one has a gradient). With several
-    outputs and no such one there is no single f: the header is just `Gradient`.
+    The output is `output` if given, else the graph's only one, or else the one
+    `backward()` ran from (an output feeds no other value, so only that one has a
+    gradient). With several outputs and no such one there is no single f: the header
+    is just `Gradient`.
     """
-    outputs = [graph.nodes[r] for r in graph.roots]
+    outputs = [graph.nodes[r] for r in (graph.roots if output is None else [output])]
     if len(outputs) > 1:
         outputs = [node for node in outputs if node.grad != 0]
     if len(outputs) != 1:
@@ -233,12 +234,26 @@ def to_latex(
 
 
 def to_html_table(
-    graph_or_root: Any, *, precision: int = 4, number: str = "fixed", all_nodes: bool = False
+    graph_or_root: Any,
+    *,
+    precision: int = 4,
+    number: str = "fixed",
+    all_nodes: bool = False,
+    output: int | None = None,
 ) -> str:
-    """The trace table as an HTML `<table>` (class `gradtrace-trace`), text escaped.
+    """The trace table as an HTML `<table class="gradtrace-trace">`, text escaped.
 
-    Each body row carries `data-node="{id}"`, and its number cells the classes
-    `gt-data` and `gt-grad`, so a script can update them in place.
+    A script can update the numbers in place; the live demo (`gradtrace.export.widget`)
+    does, reading exactly these hooks:
+
+    - each body row is `<tr data-node="{id}">`, `id` being the node's id in the
+      `Graph` (and in the SVG figure, `v{id}`): `tr[data-node]`;
+    - in it, the forward value is the cell of class `gt-data` and the gradient the
+      cell of class `gt-grad` (`.gt-data`, `.gt-grad`).
+
+    The other cells carry no hooks: the row's `<th scope="row">` is the variable, the
+    next `<td>` its expression. The gradient column is headed as in every trace table
+    (see the module docs), and before `backward()` its cells read `—`.
 
     Args:
         graph_or_root: A `Graph`, or a value to trace.
@@ -246,11 +261,30 @@ def to_html_table(
         number: How numbers are written: `"fixed"`, `"significant"` or
             `"scientific"` (see `gradtrace.notation.format_number`).
         all_nodes: One row per node (see `table_rows`).
+        output: The id of the node whose gradients the column holds (or will hold,
+            once a script has computed them), for the header `Gradient (∂y/∂·)` when
+            the graph has several outputs. Default: the module docs' rule.
+
+    Raises:
+        OptionError: If `output` is not a node id of the graph.
+
+    Example:
+        >>> from gradtrace import Value
+        >>> y = Value(2.0, "x") * 3.0
+        >>> y.label = "y"
+        >>> y.backward()
+        >>> row = to_html_table(y).splitlines()[3]
+        >>> row[:18], row[-36:]
+        ('<tr data-node="0">', '<td class="gt-grad">3.0000</td></tr>')
     """
     graph = as_graph(graph_or_root)
     precision = check_precision(precision)
     number = check("number", number)
-    header = ("Variable", "Expression", "Forward Value", _gradient_header(graph)[0])
+    if output is not None and not (type(output) is int and 0 <= output < len(graph)):
+        raise OptionError(
+            f"output must be a node id of the graph (0–{len(graph) - 1}), got {output!r}"
+        )
+    header = ("Variable", "Expression", "Forward Value", _gradient_header(graph, output)[0])
     lines = [
         '<table class="gradtrace-trace">',
         "<thead><tr>"

@@ -451,15 +451,17 @@
       this.svgOp[i] = all("op", i);
       this.svgEdges[i] = all("edges", i);
     }
+    // The trace table is gradtrace's public HTML table: these are the hooks its docs promise.
     this.cellData = {};
     this.cellGrad = {};
     this.rows = {};
-    var cells = root.querySelectorAll("[data-gt-data]");
-    for (var a = 0; a < cells.length; a++) this.cellData[cells[a].getAttribute("data-gt-data")] = cells[a];
-    cells = root.querySelectorAll("[data-gt-grad]");
-    for (var b = 0; b < cells.length; b++) this.cellGrad[cells[b].getAttribute("data-gt-grad")] = cells[b];
-    var rows = root.querySelectorAll("tr[data-gt-node]");
-    for (var r = 0; r < rows.length; r++) this.rows[rows[r].getAttribute("data-gt-node")] = rows[r];
+    var rows = root.querySelectorAll("tr[data-node]");
+    for (var r = 0; r < rows.length; r++) {
+      var node = rows[r].getAttribute("data-node");
+      this.rows[node] = rows[r];
+      this.cellData[node] = rows[r].querySelector(".gt-data");
+      this.cellGrad[node] = rows[r].querySelector(".gt-grad");
+    }
     this.status = root.querySelector(".gt-status");
     this.playButton = root.querySelector(".gt-play");
     this.stepButton = root.querySelector(".gt-step");
@@ -470,7 +472,7 @@
     for (var k = 0; k < boxes.length; k++) {
       var box = boxes[k];
       this.controls.push({
-        id: Number(box.getAttribute("data-gt-node")),
+        id: Number(box.getAttribute("data-node")),
         slider: box.querySelector("input[type=range]"),
         field: box.querySelector("input.gt-number"),
         initial: num(JSON.parse(box.getAttribute("data-gt-value"))),

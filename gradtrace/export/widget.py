@@ -31,8 +31,10 @@ In the browser, the script also offers (on `window.gradtrace`):
 - `startAll()`: start every widget on the page that has not started (idempotent).
 - `stepMs`: milliseconds between steps while playing (default 900).
 
-A started widget's element carries `data-gt-ready="true"`; table cells carry
-`data-gt-data` / `data-gt-grad` with their node id, for tests and for styling.
+A started widget's element carries `data-gt-ready="true"`. The trace table is
+`gradtrace.export.table.to_html_table`'s, and the script finds its numbers through the
+hooks that function documents (`tr[data-node]`, `.gt-data`, `.gt-grad`); during a walk it
+marks rows with the classes `gt-active`, `gt-receiving`, `gt-pending` and `gt-unknown`.
 """
 
 from __future__ import annotations
@@ -58,13 +60,11 @@ from gradtrace.export.render import (
     refuse_early,
     to_svg,
 )
-from gradtrace.export.table import table_rows
+from gradtrace.export.table import table_rows, to_html_table
 from gradtrace.graph import Graph, Node, as_graph
 from gradtrace.notation import (
     Naming,
-    format_number,
     generated_name,
-    reference_name,
 )
 from gradtrace.ops import ALIASES
 from gradtrace.steps import StepsError, walk
@@ -228,7 +228,7 @@ def to_html(
             _walk_html(prefix),
             f'<figure class="gt-figure" aria-label="Computational graph of {_e(root_name)}">'
             f"{svg}</figure>",
-            _table_html(graph, precision, number, all_nodes, root_name),
+            _table_html(graph, precision, number, all_nodes, root),
             "</div>",
         ]
     )
@@ -387,7 +387,7 @@ def _controls_html(controls: list[dict[str, Any]], prefix: str, precision: int) 
         value = c["value"]
         shown = min(max(value, c["min"]), c["max"]) if math.isfinite(value) else c["min"]
         parts.append(
-            f'<div class="gt-control" data-gt-node="{c["id"]}" '
+            f'<div class="gt-control" data-node="{c["id"]}" '
             f'data-gt-value="{_e(json.dumps(_json_number(value)))}">'
             f'<label for="{slider_id}">{name}</label>'
             f'<input type="range" id="{slider_id}" min="{_num(c["min"])}" max="{_num(c["max"])}" '
@@ -523,32 +523,16 @@ def _theme_key(theme: Any) -> Any:
     return theme if theme is None or isinstance(theme, str) else list(vars(theme).values())
 
 
-def _table_html(graph: Graph, precision: int, number: str, all_nodes: bool, root_name: str) -> str:
-    rows = table_rows(graph, all_nodes=all_nodes)
-    f = reference_name(root_name) if len(graph.roots) == 1 else "f"
-    out = [
-        '<div class="gt-table-wrap" tabindex="0" role="region" aria-label="Trace table">',
-        '<table class="gt-table">',
-        "<caption>Trace table</caption>",
-        '<thead><tr><th scope="col">Variable</th><th scope="col" class="gt-expr">Expression</th>'
-        f'<th scope="col">Forward Value</th><th scope="col">Gradient '
-        f'<span class="gt-nowrap">(∂{_e(f)}/∂·)</span></th></tr>'
-        "</thead>",
-        "<tbody>",
-    ]
-    for row in rows:
-        i = row.id
-        data = format_number(row.data, precision, number)
-        grad = format_number(row.grad, precision, number)
-        out.append(
-            f'<tr data-gt-node="{i}"><th scope="row">{_e(row.variable)}'
-            f'<span class="gt-expr-inline" aria-hidden="true">{_e(row.expression)}</span></th>'
-            f'<td class="gt-expr">{_e(row.expression)}</td>'
-            f'<td class="gt-num" data-gt-data="{i}">{data}</td>'
-            f'<td class="gt-num" data-gt-grad="{i}">{grad}</td></tr>'
-        )
-    out += ["</tbody>", "</table>", "</div>"]
-    return "\n".join(out)
+def _table_html(graph: Graph, precision: int, number: str, all_nodes: bool, root: int) -> str:
+    """The public trace table (`to_html_table`), headed with the output the script computes."""
+    output = root if len(graph) else None
+    table = to_html_table(
+        graph, precision=precision, number=number, all_nodes=all_nodes, output=output
+    )
+    return (
+        '<div class="gt-table-wrap" tabindex="0" role="region" aria-label="Trace table">'
+        f"\n{table}</div>"
+    )
 
 
 def _leaf_name(node: Node) -> str:
