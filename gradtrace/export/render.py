@@ -66,8 +66,9 @@ __all__ = [
 #: grows superlinearly and passes a few seconds beyond about this size (benchmarks/RESULTS.md).
 DEFAULT_MAX_NODES = 1000
 
-#: Drawings whose edges cross more columns than this in all are refused (about 1.3 s of layout
-#: at 10,000, 3 s at 14,000, 7 s at 19,000; a dense 50-value graph has 40,000).
+#: Drawings whose edges cross more columns than this in all are refused: about what 1,000 values
+#: of a real loss graph cost to lay out (benchmarks/RESULTS.md: ~1.2 s of `dot` CPU at 10,000
+#: columns, 3.75 s at 20,600, 12.7 s at 40,500, the dense 50-value graph).
 DEFAULT_MAX_EDGES = 10_000
 
 #: Seconds `dot` may run before it is stopped.
