@@ -710,6 +710,11 @@ def test_unknown_operation_shows_the_export_read_only(
     assert page.get_by_label("x, exact value").is_disabled()
     assert page.locator(".gt-step").is_disabled()
     assert [r[1:] for r in _shown_rows(page)] == [("2.0000", "12.0000"), ("8.0000", "1.0000")]
+    # Exported before backward(): its gradients were never computed, and none is shown.
+    y.grad = x.grad = 0.0
+    page = open_html("unknown.html", to_html(y))
+    page.wait_for_selector(".gradtrace-widget[data-gt-ready]")
+    assert [r[1:] for r in _shown_rows(page)] == [("2.0000", "—"), ("8.0000", "—")]
 
 
 def test_narrow_screen_keeps_the_running_node_in_view(

@@ -406,6 +406,7 @@
     this.pass = BACKWARD; // which pass a walk goes through
     this.walk = this.cg.steps.length; // how many steps of that pass have run
     this.walking = false; // false: the full result; true: stopped at step `walk` of a walk
+    this.noGrad = false; // true: a read-only export whose gradients were never computed
     this.find();
     this.bind();
     this.update();
@@ -577,6 +578,9 @@
       this.data = cg.data0;
       this.grad = new Float64Array(cg.size);
       for (var i = 0; i < cg.size; i++) this.grad[i] = num(cg.graph.nodes[i].grad);
+      // Exported before backward() (no output has a gradient): none was computed.
+      var roots = cg.graph.roots || [];
+      this.noGrad = !roots.some(function (r) { return this.grad[r] !== 0; }, this);
       this.show();
       this.say(this.config.text.static.replace("{op}", cg.unknown[0]));
       return;
@@ -633,7 +637,7 @@
     for (var id = 0; id < n; id++) {
       var unknown = ahead && !known[id];
       var dataText = unknown ? DASH : formatNumber(this.data[id], p, this.number);
-      var gradText = ahead ? DASH : formatNumber(this.grad[id], p, this.number);
+      var gradText = ahead || this.noGrad ? DASH : formatNumber(this.grad[id], p, this.number);
       setTexts(this.svgData[id], dataText);
       setTexts(this.svgGrad[id], gradText);
       setText(this.cellData[id], dataText);
