@@ -550,8 +550,9 @@ class Naming:
     referred to as `G`), an output, a leaf other than a constant, or an
     unlabelled operation that is used more than once or would make its user's
     expression long (more than `INLINE_OPERATIONS` operations written out).
-    An unlabelled named node gets a generated name, `v` and its id (`v₇`, the
-    same number as its SVG id `v7`). Every named node is defined where it is
+    An unlabelled output, when it is the graph's only one, is called `f` (unless a
+    value is labelled f); any other unlabelled named node gets a generated name, `v`
+    and its id (`v₇`, the same number as its SVG id `v7`). Every named node is defined where it is
     used: it has its own row in a trace table and its name on its box in a
     figure. Every other operation is **inlined**: written out inside the
     expression of the one value that uses it (`tanh(x × 2)`), so it needs no
@@ -565,7 +566,7 @@ class Naming:
         >>> f = (x * 2).tanh() + Value(1.0)
         >>> naming = Naming(trace(f))
         >>> [naming.name(n.id) for n in naming.graph]
-        ['x', '2', 'x × 2', 'tanh(x × 2)', 'v₄', 'v₅']
+        ['x', '2', 'x × 2', 'tanh(x × 2)', 'v₄', 'f']
         >>> naming.expression(5)
         'tanh(x × 2) + v₄'
     """
@@ -595,6 +596,11 @@ class Naming:
                     named[node.id] = False
         self.named: tuple[bool, ...] = tuple(named)
         self._names: dict[int, str] = {}
+        # The one output, unlabelled, is f (as in the gradient header ∂f/∂·) unless a
+        # value is already called f; other unlabelled named values are v and their id.
+        taken = any(n.label and reference_name(n.label) == "f" for n in nodes)
+        single = len(graph.roots) == 1 and not nodes[graph.roots[0]].label and not taken
+        self.output: int | None = graph.roots[0] if single else None
 
     def is_named(self, node_id: int) -> bool:
         """True if the node is referred to by name (and so defined in every output)."""
@@ -607,7 +613,7 @@ class Naming:
             return node.label
         if node.op == "const":
             return format_constant(node.data)
-        return generated_name(node_id)
+        return "f" if node_id == self.output else generated_name(node_id)
 
     def name(self, node_id: int) -> str:
         """How other text refers to the node: its name, its number, or its inlined expression."""
@@ -615,7 +621,7 @@ class Naming:
         if text is None:
             node = self.graph.nodes[node_id]
             if self.named[node_id]:
-                text = reference_name(node.label) if node.label else generated_name(node_id)
+                text = reference_name(node.label) if node.label else self.title(node_id)
             elif node.op == "const" and not node.label:
                 text = format_constant(node.data)
             else:

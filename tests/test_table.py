@@ -191,10 +191,20 @@ def test_unlabelled_output_gets_a_row_and_inputs_come_first() -> None:
         out = (a * b).exp() + b
     out.backward()
     rows = table_rows(out)
-    assert [r.variable for r in rows] == ["a", "b", "v₄"]
+    # The one unlabelled output is f, as the gradient header calls it (∂f/∂·).
+    assert [r.variable for r in rows] == ["a", "b", "f"]
+    assert "Gradient (∂f/∂·)" in to_markdown(out)
     assert trace(out).roots == (4,)
     assert rows[-1].expression == "exp(a × b) + b"
     assert math.isclose(rows[0].grad, 3.0 * math.exp(6.0))
+
+
+def test_an_unlabelled_output_is_v_when_f_is_taken() -> None:
+    f, b = Value(2.0, "f"), Value(3.0, "b")
+    out = f * b + b
+    out.backward()
+    assert [r.variable for r in table_rows(out)] == ["f", "b", "v₃"]
+    assert "Gradient (∂v₃/∂·)" in to_markdown(out)
 
 
 def test_the_header_names_the_output() -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from html import escape
 from typing import Any, NamedTuple
 
@@ -44,7 +45,6 @@ from gradtrace.notation import (
     latex_label,
     latex_number,
     plain_text,
-    reference_name,
 )
 from gradtrace.options import OptionError, check, check_precision
 
@@ -118,13 +118,36 @@ def _gradient_header(graph: Graph, output: int | None = None) -> tuple[str, str]
         outputs = [node for node in outputs if node.grad != 0]
     if len(outputs) != 1:
         return "Gradient", "Gradient"
-    name = reference_name(outputs[0].label) if outputs[0].label else "f"
+    name = Naming(graph).name(outputs[0].id)  # f when unlabelled, as its row calls it
     return f"Gradient (∂{name}/∂·)", rf"Gradient ($\partial {latex_label(name)}/\partial\cdot$)"
 
 
 def _gradients_computed(graph: Graph) -> bool:
     """False before `backward()`: no output has a gradient, so every gradient is a bare 0."""
     return any(graph.nodes[r].grad != 0 for r in graph.roots)
+
+
+def _written_rows(
+    graph: Graph,
+    precision: object,
+    number: object,
+    all_nodes: bool,
+    *,
+    write: Callable[[float, int, str], str] = format_number,
+    missing: str = _NOT_COMPUTED,
+) -> list[tuple[Row, str, str]]:
+    """Each row of the table with its forward value and gradient written out, the options
+    checked first; before `backward()` every gradient is `missing`."""
+    digits, style = check_precision(precision), check("number", number)
+    computed = _gradients_computed(graph)
+    return [
+        (
+            row,
+            write(row.data, digits, style),
+            write(row.grad, digits, style) if computed else missing,
+        )
+        for row in table_rows(graph, all_nodes=all_nodes)
+    ]
 
 
 # -- Markdown -----------------------------------------------------------------------
@@ -168,18 +191,11 @@ def to_markdown(
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
-    precision = check_precision(precision)
-    number = check("number", number)
+    rows = _written_rows(graph, precision, number, all_nodes)
     header = ("Variable", "Expression", "Forward Value", _markdown_cell(_gradient_header(graph)[0]))
     lines = ["| " + " | ".join(header) + " |", "|---|---|---|---|"]
-    computed = _gradients_computed(graph)
-    for row in table_rows(graph, all_nodes=all_nodes):
-        cells = (
-            _markdown_cell(row.variable),
-            _markdown_cell(row.expression),
-            format_number(row.data, precision, number),
-            format_number(row.grad, precision, number) if computed else _NOT_COMPUTED,
-        )
+    for row, data, grad in rows:
+        cells = (_markdown_cell(row.variable), _markdown_cell(row.expression), data, grad)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -210,22 +226,16 @@ def to_latex(
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
-    precision = check_precision(precision)
-    number = check("number", number)
+    rows = _written_rows(graph, precision, number, all_nodes, write=_latex_number, missing="---")
     lines = [
         r"\begin{tabular}{llrr}",
         r"\toprule",
         rf"Variable & Expression & Forward Value & {_gradient_header(graph)[1]} \\",
         r"\midrule",
     ]
-    computed = _gradients_computed(graph)
-    for row in table_rows(graph, all_nodes=all_nodes):
+    for row, data, grad in rows:
         expr = row.latex if row.latex in _LEAF_WORDS else f"${row.latex}$"
-        grad = _latex_number(row.grad, precision, number) if computed else "---"
-        lines.append(
-            f"${row.variable_latex}$ & {expr} & {_latex_number(row.data, precision, number)} & "
-            rf"{grad} \\"
-        )
+        lines.append(rf"${row.variable_latex}$ & {expr} & {data} & {grad} \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
@@ -278,8 +288,7 @@ def to_html_table(
         ('<tr data-node="0">', '<td class="gt-grad">3.0000</td></tr>')
     """
     graph = as_graph(graph_or_root)
-    precision = check_precision(precision)
-    number = check("number", number)
+    rows = _written_rows(graph, precision, number, all_nodes)
     if output is not None and not (type(output) is int and 0 <= output < len(graph)):
         raise OptionError(
             f"output must be a node id of the graph (0–{len(graph) - 1}), got {output!r}"
@@ -292,14 +301,11 @@ def to_html_table(
         + "</tr></thead>",
         "<tbody>",
     ]
-    computed = _gradients_computed(graph)
-    for row in table_rows(graph, all_nodes=all_nodes):
-        grad = format_number(row.grad, precision, number) if computed else _NOT_COMPUTED
+    for row, data, grad in rows:
         lines.append(
             f'<tr data-node="{row.id}"><th scope="row">{_html_text(row.variable)}</th>'
             f"<td>{_html_text(row.expression)}</td>"
-            f'<td class="gt-data">{format_number(row.data, precision, number)}</td>'
-            f'<td class="gt-grad">{grad}</td></tr>'
+            f'<td class="gt-data">{data}</td><td class="gt-grad">{grad}</td></tr>'
         )
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines) + "\n"
@@ -331,23 +337,14 @@ def to_csv(
         all_nodes: One row per node (see `table_rows`).
     """
     graph = as_graph(graph_or_root)
-    precision = check_precision(precision)
-    number = check("number", number)
+    rows = _written_rows(graph, precision, number, all_nodes, missing="")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
         ["Variable", "Expression", "Forward Value", _csv_text(_gradient_header(graph)[0])]
     )
-    computed = _gradients_computed(graph)
-    for row in table_rows(graph, all_nodes=all_nodes):
-        writer.writerow(
-            [
-                _csv_text(row.variable),
-                _csv_text(row.expression),
-                format_number(row.data, precision, number),
-                format_number(row.grad, precision, number) if computed else "",
-            ]
-        )
+    for row, data, grad in rows:
+        writer.writerow([_csv_text(row.variable), _csv_text(row.expression), data, grad])
     return buffer.getvalue()
 
 
