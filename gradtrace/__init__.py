@@ -14,6 +14,7 @@ from gradtrace.errors import (
 )
 from gradtrace.export.beamer import to_beamer
 from gradtrace.export.derivation import derive, to_derivation
+from gradtrace.export.display import widget
 from gradtrace.export.dot import to_dot
 from gradtrace.export.frames import to_frames
 from gradtrace.export.json import to_json
@@ -90,5 +91,6 @@ __all__ = [
     "trace",
     "train",
     "walk",
+    "widget",
 ]
 __version__ = "0.1.0"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from numbers import Real
 
@@ -129,6 +129,14 @@ class Value:
             (1.5, 'const')
         """
         return Value(data, label, (), CONSTANT)
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> dict[str, str]:
+        """Jupyter's display: the graph's figure (see `gradtrace.export.display`)."""
+        from gradtrace.export.display import mimebundle  # exporters load only when shown
+
+        return mimebundle(self, include, exclude)
 
     # -- arithmetic ---------------------------------------------------------
 

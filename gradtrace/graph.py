@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,7 +22,7 @@ from typing import Any, Literal
 from gradtrace.engine import CONSTANT
 from gradtrace.errors import TraceError
 
-__all__ = ["Graph", "Node", "Role", "as_graph", "check_values", "trace"]
+__all__ = ["Graph", "Node", "Role", "as_graph", "check_values", "live_values", "trace"]
 
 Role = Literal["input", "parameter", "constant", "intermediate", "output"]
 
@@ -90,6 +90,14 @@ class Graph:
     def parents(self, node_id: int) -> tuple[int, ...]:
         """The ids of the nodes computed from `node_id`, in topological order."""
         return self._parents[node_id]
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> dict[str, str]:
+        """Jupyter's display: the figure (see `gradtrace.export.display`)."""
+        from gradtrace.export.display import mimebundle
+
+        return mimebundle(self, include, exclude)
 
     def labelled(self, label: str) -> Node:
         """The first node with this label (raises `KeyError` if there is none)."""
@@ -165,6 +173,17 @@ def trace(
             for i, v in enumerate(order)
         )
         return Graph(nodes=nodes, roots=root_ids)
+
+
+def live_values(*roots: Any) -> list[Any]:
+    """The live values `trace(*roots)` snapshots, in its node order.
+
+    `live_values(f)[i]` is the value that node `i` of `trace(f)` records, for a
+    caller that must reach the values themselves (the notebook widget sets its
+    inputs' `data`).
+    """
+    with paused_gc():
+        return _topological_order(roots)
 
 
 def check_values(values: Iterable[Any]) -> None:

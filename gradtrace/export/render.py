@@ -32,7 +32,7 @@ import signal
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -522,7 +522,12 @@ class Drawing:
         return self.svg
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"image/svg+xml": self.svg, "text/plain": repr(self)}
+        """Jupyter's display: the SVG, or a summary above `max_nodes` values."""
+        from gradtrace.export.display import drawing_bundle
+
+        return drawing_bundle(
+            self.graph, self._limits["max_nodes"], lambda: self.svg, repr(self), include, exclude
+        )
 
     def __repr__(self) -> str:
         return (
@@ -534,6 +539,7 @@ class Drawing:
 def draw(
     root: Any,
     *,
+    names: Mapping[str, Any] | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     max_edges: int | None = DEFAULT_MAX_EDGES,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -547,6 +553,8 @@ def draw(
 
     Args:
         root: A value (or `Graph`) to draw.
+        names: A namespace (a notebook's `globals()`) to name unlabelled values after
+            its variables (`w1` → `w₁`); see `gradtrace.export.display.named_graph`.
         max_nodes: Refuse drawings with more values than this (None: no limit).
         max_edges: Refuse drawings whose edges cross more columns than this in all
             (None: no limit).
@@ -565,7 +573,11 @@ def draw(
             stacklevel=2,
         )
     limits = {"max_nodes": max_nodes, "max_edges": max_edges, "timeout": timeout}
-    return Drawing(as_graph(root), limits, options)
+    if names is None:
+        return Drawing(as_graph(root), limits, options)
+    from gradtrace.export.display import named_graph
+
+    return Drawing(named_graph(root, names), limits, options)
 
 
 def _interactive() -> bool:

@@ -800,17 +800,20 @@
       return false;
     });
     var roots = document.querySelectorAll(".gradtrace-widget");
-    for (var i = 0; i < roots.length; i++) {
-      var root = roots[i];
-      if (root.gradtraceWidget) continue;
-      try {
-        root.gradtraceWidget = new Widget(root);
-        live.push(root.gradtraceWidget);
-        root.setAttribute("data-gt-ready", "true");
-      } catch (err) {
-        root.setAttribute("data-gt-error", String(err && err.message ? err.message : err));
-        if (window.console) window.console.error(err);
-      }
+    for (var i = 0; i < roots.length; i++) start(roots[i]);
+  }
+
+  /** Start one widget element, in the page or not yet attached (a notebook's output
+   *  view); a started one is left as it is. */
+  function start(root) {
+    if (root.gradtraceWidget) return;
+    try {
+      root.gradtraceWidget = new Widget(root);
+      live.push(root.gradtraceWidget);
+      root.setAttribute("data-gt-ready", "true");
+    } catch (err) {
+      root.setAttribute("data-gt-error", String(err && err.message ? err.message : err));
+      if (window.console) window.console.error(err);
     }
   }
 
@@ -829,6 +832,7 @@
   api.fill = fill;
   api.parseNumber = parseNumber;
   api.startAll = startAll;
+  api.start = start;
 
   // Start now if the page is parsed, else when it is; and then on every instant-navigation
   // page (material's `document$` exists once its bundle, at the end of <body>, has run).
