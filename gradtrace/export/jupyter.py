@@ -62,6 +62,16 @@ _NOTE = (
 )
 
 
+#: The parts of a widget fragment that read badly once a sanitizer has removed scripts,
+#: styles and SVG (see `LiveWidget._copy`).
+_HIDDEN_IN_JUPYTER = (
+    '<fieldset class="gt-controls',
+    '<div class="gt-walk',
+    '<figure class="gt-figure',
+    '<span class="gt-expr-inline',
+)
+
+
 @cache
 def _asset(name: str) -> str:
     return resources.files("gradtrace.export").joinpath(name).read_text(encoding="utf-8")
@@ -170,11 +180,22 @@ class LiveWidget(anywidget.AnyWidget):
         )
 
     def _copy(self) -> str:
+        """The widget with its script and styles, for pages made from the notebook.
+
+        An untrusted notebook shows it with scripts, styles and SVG removed (and
+        the `hidden` attribute too); what would then be left dead or garbled (the
+        controls, the figure's loose text, the narrow-screen expressions) gets
+        JupyterLab's class for hidden elements, `jp-mod-hidden`, which hides it
+        there and means nothing on any other page.
+        """
+        fragment = self._fragment
+        for part in _HIDDEN_IN_JUPYTER:
+            fragment = fragment.replace(part + '"', part + ' jp-mod-hidden"')
         return (
             '<div class="gt-notebook-copy">'
             f'<p class="gt-notebook-note">{_NOTE}</p>\n'
             f"{widget_assets()}\n<style>{_asset('notebook.css')}</style>\n"
-            f"{self._fragment}</div>"
+            f"{fragment}</div>"
         )
 
     def __repr__(self) -> str:

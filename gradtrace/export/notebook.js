@@ -29,6 +29,11 @@ function typed(x) {
 
 function render({ model, el }) {
   const api = window.gradtrace;
+  // Keys typed into the widget are the widget's (arrows move a slider), not the
+  // notebook's: Lumino, JupyterLab's toolkit, skips shortcuts for elements marked so,
+  // and the notebook's own key handler (arrows move between cells) never sees them.
+  el.setAttribute("data-lm-suppress-shortcuts", "true");
+  el.addEventListener("keydown", (event) => event.stopPropagation());
   el.innerHTML = model.get("_html"); // made and escaped by gradtrace.export.widget
   const root = el.querySelector(".gradtrace-widget");
   if (!root) return undefined;
