@@ -8,6 +8,7 @@ code as it is now. Expected numbers come from SPEC §2 and from a fresh
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 import re
@@ -199,6 +200,23 @@ def test_no_page_links_to_another_host(site: Path) -> None:
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
     for css in site.rglob("*.css"):
         assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", css.read_text(encoding="utf-8")), css
+
+
+def test_the_course_notebook_is_a_page_with_its_outputs(site: Path) -> None:
+    page = _page(site, "notebook")
+    figures = [
+        base64.b64decode(data).decode("utf-8")
+        for data in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)
+    ]
+    figure1 = html.unescape(" ".join(re.findall(r">([^<]+)<", figures[0])))
+    for label, forward, grad in FIGURE1_TRACE:
+        assert forward in figure1 and grad in figure1, label
+    table = _table_with(page, "Variable")  # gt.to_markdown(f), a Markdown table
+    assert [(r[0], r[2], r[3]) for r in table[1:]] == FIGURE1_TRACE
+    assert "final accuracy 99%, final loss 0.13" in page
+    assert page.count('class="gradtrace-widget"') == 1  # the widget's copy, live on the page
+    assert "<math" in page  # Markdown cells' $…$ went through the plugin like any page
+    assert not (site / "hooks.py").exists()
 
 
 def test_fence_on_our_own_pages(site: Path) -> None:
