@@ -101,6 +101,19 @@ def test_the_widget_cell_shows_the_widget_and_a_copy(executed: Any) -> None:
     assert printed["text"] == "0.2 {'w₁': 0.2, 'w₂': 0.4, 'x₁': -0.4, 'x₂': 0.5}\n"
 
 
+def test_the_backward_steps_end_at_the_spec_gradients(executed: Any) -> None:
+    (printed,) = outputs(executed, "gt.walk(live.graph).backward")
+    lines = printed["text"].splitlines()
+    assert lines[0].startswith("Step 1 of 12 (backward): the + rule of f")
+    final = {}
+    for line in lines:  # the last line that sets a leaf's gradient holds its total
+        match = re.match(r"∂f/∂(w₁|w₂|x₁|x₂) \+= .* = (-?\d\.\d{4})$", line)
+        if match:
+            final[match[1]] = match[2]
+    expected = {label: grad for label, _, grad in FIGURE1_TRACE[:4]}
+    assert final == expected
+
+
 def test_training_reaches_the_spec_accuracy(executed: Any) -> None:
     (printed,) = outputs(executed, "history = gt.train(x, y, model)")
     assert printed["text"] == "final accuracy 99%, final loss 0.13\n"
