@@ -34,7 +34,7 @@ must not scan a namespace that can hold a whole data set.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradtrace.errors import (
@@ -49,8 +49,9 @@ from gradtrace.notation import format_number
 
 if TYPE_CHECKING:
     from gradtrace.export.jupyter import LiveWidget
+    from gradtrace.export.widget import Range
 
-__all__ = ["mimebundle", "named_graph", "summary", "widget"]
+__all__ = ["mimebundle", "named_graph", "widget"]
 
 SVG = "image/svg+xml"
 HTML = "text/html"
@@ -124,16 +125,6 @@ def drawing_bundle(
     return _with_figure(out, wanted, svg)
 
 
-def summary(obj: Any, max_nodes: int = DEFAULT_MAX_NODES) -> tuple[str, str]:
-    """The note shown instead of a figure too large to draw: `(plain text, HTML)`.
-
-    It gives the graph's size, the output's value, and how to draw it anyway: fold
-    scopes with `collapse=`, lift the node limit, or tabulate it.
-    """
-    size, scopes = _size(obj)
-    return _summary(obj, size, scopes, max_nodes)
-
-
 def named_graph(root: Any, names: Mapping[str, Any] | None = None) -> Graph:
     """The graph of `root`, its unlabelled values named after the variables in `names`.
 
@@ -172,8 +163,8 @@ def widget(
     root: Any,
     *,
     names: Mapping[str, Any] | None = None,
-    inputs: Any = None,
-    ranges: Any = None,
+    inputs: Sequence[str | int] | None = None,
+    ranges: Mapping[str | int, Range] | None = None,
     precision: int = 4,
     all_nodes: bool = False,
     max_nodes: int | None = DEFAULT_MAX_NODES,
@@ -190,7 +181,11 @@ def widget(
         root: The output value (its leaves get sliders and follow them), or a `Graph`
             (then only `LiveWidget.values` follows the sliders: a graph holds no values).
         names: A namespace (`globals()`) to name values after, as `named_graph`.
-        inputs, ranges, precision, all_nodes, max_nodes: As for `to_html`.
+        inputs: The leaves that get a slider (default: every input), as for `to_html`.
+        ranges: Slider ranges by leaf, as for `to_html`.
+        precision: Decimals of every number shown.
+        all_nodes: List every node in the trace table, not only the named ones.
+        max_nodes: Refuse graphs with more values than this (None: no limit).
 
     Returns:
         A `LiveWidget`; the cell that ends with it shows the widget.

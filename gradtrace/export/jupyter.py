@@ -37,7 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -46,7 +46,7 @@ import anywidget
 import traitlets
 
 from gradtrace.export.render import DEFAULT_MAX_NODES
-from gradtrace.export.widget import WidgetError, to_html, widget_assets
+from gradtrace.export.widget import Range, WidgetError, to_html, widget_assets
 from gradtrace.graph import Graph, live_values
 from gradtrace.notation import format_number, generated_name
 
@@ -96,8 +96,8 @@ class LiveWidget(anywidget.AnyWidget):
         root: Any,
         *,
         graph: Graph,
-        inputs: Any = None,
-        ranges: Any = None,
+        inputs: Sequence[str | int] | None = None,
+        ranges: Mapping[str | int, Range] | None = None,
         precision: int = 4,
         all_nodes: bool = False,
         max_nodes: int | None = DEFAULT_MAX_NODES,
