@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import types
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,6 +27,10 @@ from gradtrace.export.display import named_graph
 SVG, HTML, TEXT = "image/svg+xml", "text/html", "text/plain"
 NS = "{http://www.w3.org/2000/svg}"
 ENGINE = Path(__file__).resolve().parents[1] / "gradtrace" / "engine.py"
+
+
+#: IPython as a kernel has it: a running shell (whose formats are all active).
+KERNEL = types.SimpleNamespace(get_ipython=lambda: types.SimpleNamespace())
 
 
 def no_dot(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,7 +192,7 @@ def test_a_summary_escapes_the_label(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_drawing_above_its_limit_shows_a_summary(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "IPython", sys)
+    monkeypatch.setitem(sys.modules, "IPython", KERNEL)
     drawing = draw(chain(30), max_nodes=10)
     no_dot(monkeypatch)
     bundle = drawing._repr_mimebundle_()
@@ -213,7 +218,7 @@ def test_a_missing_graphviz_shows_its_message_not_a_traceback(
 
 
 def test_names_come_from_the_namespace_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "IPython", sys)  # in a notebook: draw() does not warn
+    monkeypatch.setitem(sys.modules, "IPython", KERNEL)  # in a notebook: draw() does not warn
     w1, x1 = Value(0.2), Value(-0.4)
     f = w1 * x1
     f.label = "f"

@@ -114,7 +114,12 @@ def test_the_display_has_a_copy_for_pages_and_untrusted_notebooks() -> None:
     copy = data["text/html"]
     assert copy.startswith('<div class="gt-notebook-copy">')
     assert "run the cell" in copy
-    assert live._html in copy
+    assert 'id="' + live._html.split('id="', 1)[1].split('"', 1)[0] + '"' in copy
+    # what an untrusted notebook's sanitizer would leave dead is hidden there (jp-mod-hidden)
+    assert '<fieldset class="gt-controls jp-mod-hidden"' in copy
+    assert '<figure class="gt-figure jp-mod-hidden"' in copy
+    spans = copy.count('<span class="gt-expr-inline')
+    assert spans == copy.count('<span class="gt-expr-inline jp-mod-hidden"') == 13
     assert "window.gradtrace" in copy  # the widget script, so a page made from it is live
 
 

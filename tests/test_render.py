@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 import warnings
 from pathlib import Path
 
@@ -305,7 +306,8 @@ def test_svg_has_no_comments_and_is_stable() -> None:
 
 @needs_dot
 def test_draw_displays_inline_in_jupyter(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "IPython", sys)  # a kernel has IPython loaded
+    shell = types.SimpleNamespace(get_ipython=lambda: object())  # a kernel runs IPython's shell
+    monkeypatch.setitem(sys.modules, "IPython", shell)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # in Jupyter: no warning
         drawing = draw(figure1(), theme="dark")
@@ -326,6 +328,15 @@ def test_draw_outside_jupyter_says_how_to_save_the_figure(tmp_path: Path) -> Non
     assert (tmp_path / "f.svg").read_text("utf-8") == to_svg(figure1(), theme="print")
     drawing.save(tmp_path / "f.png")
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_draw_in_a_script_that_imported_ipython_still_warns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    no_shell = types.SimpleNamespace(get_ipython=lambda: None)  # imported, no shell running
+    monkeypatch.setitem(sys.modules, "IPython", no_shell)
+    with pytest.warns(UserWarning, match="save it with"):
+        draw(figure1())
 
 
 def test_draw_at_the_python_prompt_does_not_warn(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -172,7 +172,7 @@ def widget(
     """The live demo as a Jupyter widget: sliders, recomputation and step-through in a cell.
 
     It is the widget of the docs' live demo (`to_html`), shown by
-    [anywidget](https://anywidget.dev) in JupyterLab, Notebook 7 and VS Code, with no
+    anywidget in JupyterLab, Notebook 7 and VS Code, with no
     network access. Moving a slider (or typing a number, or *Reset values*) sets the
     `.data` of that input `Value` in the kernel, so `w1.data` reads what the reader
     chose; see `LiveWidget` for exactly what is updated.

@@ -581,5 +581,11 @@ def draw(
 
 
 def _interactive() -> bool:
-    """True in Jupyter/IPython or at Python's prompt, where a returned object is displayed."""
-    return "IPython" in sys.modules or hasattr(sys, "ps1") or bool(sys.flags.interactive)
+    """True in Jupyter/IPython or at Python's prompt, where a returned object is displayed.
+
+    IPython counts only with a running shell: a script that merely imports a library
+    that imports IPython (ipywidgets, say) still gets the warning.
+    """
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    shell = callable(get_ipython) and get_ipython() is not None
+    return shell or hasattr(sys, "ps1") or bool(sys.flags.interactive)
