@@ -2,12 +2,13 @@
 
 A frontend changes `_inputs` through the widget's comm; here the tests set it the same
 way (a trait assignment is what the comm does) and check what the kernel's values hold.
-The browser side runs in tests/test_jupyterlab.py, in a real JupyterLab.
+The browser side runs in tests/test_notebook.py, in a real JupyterLab.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import pytest
 import gradtrace as gt
 from gradtrace.errors import GradtraceError
 from gradtrace.export.widget import WidgetError
+from gradtrace.notation import format_number
+from gradtrace.options import OptionError
 
 EXPORT = Path(__file__).resolve().parents[1] / "gradtrace" / "export"
 
@@ -121,6 +124,25 @@ def test_the_display_has_a_copy_for_pages_and_untrusted_notebooks() -> None:
     spans = copy.count('<span class="gt-expr-inline')
     assert spans == copy.count('<span class="gt-expr-inline jp-mod-hidden"') == 13
     assert "window.gradtrace" in copy  # the widget script, so a page made from it is live
+
+
+def test_number_styles_and_options_reach_the_widget() -> None:
+    f = gt.figure1()
+    live = gt.widget(f, number="scientific", precision=2, show_grad=False)
+    shown = dict(re.findall(r'data-gt-data="(\d+)">([^<]*)<', live._html))
+    graph = gt.trace(f)
+    for node in graph:
+        if str(node.id) in shown:  # the engine's number, written in the chosen style
+            assert shown[str(node.id)] == format_number(node.data, 2, "scientific"), node.label
+    assert shown["0"] == "2.00e-01"
+    assert "w₁ = 2.00e-01" in live._repr_mimebundle_()[0]["text/plain"]
+
+
+def test_an_option_the_widget_does_not_take_is_a_clear_error() -> None:
+    with pytest.raises(OptionError, match="has no option 'standalone'; it takes names"):
+        gt.widget(gt.figure1(), standalone=True)
+    with pytest.raises(OptionError, match="number must be one of"):
+        gt.widget(gt.figure1(), number="roman")
 
 
 def test_labels_with_markup_are_escaped_in_the_widget() -> None:

@@ -46,6 +46,7 @@ from gradtrace.errors import (
 from gradtrace.export.render import DEFAULT_MAX_NODES, to_svg
 from gradtrace.graph import Graph, as_graph, trace
 from gradtrace.notation import format_number
+from gradtrace.options import OptionError
 
 if TYPE_CHECKING:
     from gradtrace.export.jupyter import LiveWidget
@@ -60,6 +61,19 @@ _RICH = (SVG, HTML)
 
 #: A walk that counts a graph's size stops here (a display must not take long).
 COUNT_LIMIT = 2_000_000
+
+#: `to_html`'s options that `widget()` passes on (the rest are the widget's own business:
+#: it is a fragment, without assets, with ids of its own).
+_WIDGET_OPTIONS = (
+    "number",
+    "highlight",
+    "show_grad",
+    "theme",
+    "rankdir",
+    "collapse",
+    "max_edges",
+    "timeout",
+)
 
 #: A namespace key no user variable has: the output when no variable holds it.
 _ROOT_KEY = "__gradtrace_output__"
@@ -168,6 +182,7 @@ def widget(
     precision: int = 4,
     all_nodes: bool = False,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    **options: Any,
 ) -> LiveWidget:
     """The live demo as a Jupyter widget: sliders, recomputation and step-through in a cell.
 
@@ -186,6 +201,9 @@ def widget(
         precision: Decimals of every number shown.
         all_nodes: List every node in the trace table, not only the named ones.
         max_nodes: Refuse graphs with more values than this (None: no limit).
+        **options: The figure's and the numbers' options, as for `to_html`: `number`
+            (`"significant"`, ...), `highlight`, `show_grad`, `theme`, `rankdir`,
+            `collapse`, `max_edges`, `timeout`.
 
     Returns:
         A `LiveWidget`; the cell that ends with it shows the widget.
@@ -193,7 +211,16 @@ def widget(
     Raises:
         GradtraceError: anywidget is not installed (`pip install "gradtrace[notebook]"`).
         WidgetError, GraphTooLargeError, GraphvizNotFoundError: As `to_html`.
+        OptionError: An option `to_html` does not take here, or a value it cannot take.
     """
+    unknown = [name for name in options if name not in _WIDGET_OPTIONS]
+    if unknown:
+        raise OptionError(
+            f"gradtrace.widget() has no option {unknown[0]!r}; it takes "
+            + ", ".join(("names", "inputs", "ranges", "precision", "all_nodes", "max_nodes"))
+            + ", "
+            + ", ".join(_WIDGET_OPTIONS)
+        )
     try:
         from gradtrace.export.jupyter import LiveWidget
     except ImportError as error:
@@ -211,6 +238,7 @@ def widget(
         precision=precision,
         all_nodes=all_nodes,
         max_nodes=max_nodes,
+        **options,
     )
 
 

@@ -49,6 +49,7 @@ from gradtrace.export.render import DEFAULT_MAX_NODES
 from gradtrace.export.widget import Range, WidgetError, to_html, widget_assets
 from gradtrace.graph import Graph, live_values
 from gradtrace.notation import format_number, generated_name
+from gradtrace.options import check as check_option
 
 __all__ = ["LiveWidget"]
 
@@ -101,6 +102,7 @@ class LiveWidget(anywidget.AnyWidget):
         precision: int = 4,
         all_nodes: bool = False,
         max_nodes: int | None = DEFAULT_MAX_NODES,
+        **options: Any,
     ) -> None:
         fragment = to_html(
             graph,
@@ -112,6 +114,7 @@ class LiveWidget(anywidget.AnyWidget):
             assets=False,
             widget_id=f"gtnb{next(_numbers)}",
             max_nodes=max_nodes,
+            **options,
         )
         ids = [int(i) for i in re.findall(r'class="gt-control" data-gt-node="(\d+)"', fragment)]
         live = None if isinstance(root, Graph) else live_values(root)
@@ -120,6 +123,7 @@ class LiveWidget(anywidget.AnyWidget):
         self.graph = graph
         self._fragment = fragment
         self._precision = precision
+        self._number: str = check_option("number", options.get("number", "fixed"))
         self._leaves = {i: live[i] for i in ids} if live is not None else {}
         self._names = _names(graph, ids)
         super().__init__(_html=fragment, _inputs={str(i): _encode(graph[i].data) for i in ids})
@@ -171,10 +175,12 @@ class LiveWidget(anywidget.AnyWidget):
     def _text(self) -> str:
         root = self.graph.roots[0] if self.graph.roots else len(self.graph) - 1
         node = self.graph[root]
-        p = self._precision
-        values = ", ".join(f"{name} = {format_number(v, p)}" for name, v in self.values.items())
+        p, style = self._precision, self._number
+        values = ", ".join(
+            f"{name} = {format_number(v, p, style)}" for name, v in self.values.items()
+        )
         return (
-            f"gradtrace live widget of {node.label or 'f'} = {format_number(node.data, p)} "
+            f"gradtrace live widget of {node.label or 'f'} = {format_number(node.data, p, style)} "
             f"({len(self.graph)} values; inputs: {values or 'none'}). "
             "Run the cell in JupyterLab, Notebook 7 or VS Code to move its sliders."
         )
