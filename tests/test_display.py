@@ -159,8 +159,9 @@ def test_a_graph_of_100000_values_shows_a_summary(monkeypatch: pytest.MonkeyPatc
     assert bundle[TEXT] == repr(f)
     page = bundle[HTML]
     assert "100,000 values" in page
-    assert "max_nodes=None" in page
+    assert "max_nodes=None, max_edges=None" in page  # both limits: a long chain has long edges
     assert "collapse=" in page
+    assert "gt.draw(value," in page  # an unlabelled output: the name its head gives it
     parser = Tags()
     parser.feed(page)
     assert {tag for tag, _ in parser.tags} <= {"div", "p", "ul", "li", "code"}
@@ -200,6 +201,19 @@ def test_a_drawing_above_its_limit_shows_a_summary(monkeypatch: pytest.MonkeyPat
     assert "30 values" in bundle[HTML]
     assert "max_nodes=10" in bundle[TEXT]
     assert set(drawing._repr_mimebundle_(include={TEXT})) == {TEXT}
+
+
+def test_a_drawing_over_the_edge_limit_shows_the_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    below = [Value(1.0, f"x{i}") for i in range(6)]
+    for _ in range(12):  # layers of sums of every value below: 79 values, long edges
+        below = below + [Value.sum(below) for _ in range(6)]
+    f = Value.sum(below[-6:])
+    assert len(trace(f)) == 79  # far below max_nodes: refused for its edges, before dot runs
+    no_dot(monkeypatch)
+    bundle = f._repr_mimebundle_()
+    assert set(bundle) == {HTML, TEXT}
+    assert "max_edges=10000" in bundle[HTML]
+    assert bundle[HTML].startswith('<p class="gradtrace-note">')
 
 
 def test_a_missing_graphviz_shows_its_message_not_a_traceback(

@@ -338,7 +338,7 @@ def _summary(obj: Any, size: int, scopes: list[str], max_nodes: int) -> tuple[st
     else:
         label = str(getattr(obj, "label", "") or "")
         value = f" = {format_number(float(obj.data))}"
-    var = label if label.isidentifier() else "f"
+    var = label if label.isidentifier() else "value"  # the head calls it "This value"
     count = f"more than {COUNT_LIMIT:,}" if size >= COUNT_LIMIT else f"{size:,}"
     head = (
         f"{label or 'This value'}{value}: a graph of {count} values, too many to draw "
@@ -362,8 +362,14 @@ def _summary(obj: Any, size: int, scopes: list[str], max_nodes: int) -> tuple[st
         )
     tips = [
         fold,
-        (f"gt.draw({var}, max_nodes=None)", "draws every value anyway (slow)"),
-        (f'gt.render({var}, "{var}.svg", max_nodes=None)', "writes the figure to a file"),
+        (
+            f"gt.draw({var}, max_nodes=None, max_edges=None)",
+            "draws every value anyway (slow; Graphviz is stopped after timeout=60 s)",
+        ),
+        (
+            f'gt.render({var}, "{var}.svg", max_nodes=None, max_edges=None)',
+            "writes the figure to a file instead",
+        ),
         (f"print(gt.to_markdown({var}))", "lists its named values with their gradients"),
     ]
     text = "\n".join([head, *(f"  {code}  # {why}" for code, why in tips)])
