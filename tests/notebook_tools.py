@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +113,11 @@ def jupyterlab(root: Path, env: dict[str, str], timeout: float = 120) -> Iterato
     """A JupyterLab server on 127.0.0.1 serving `root`; yields its base URL with the token.
 
     It asks nothing of the network (no news, no update check, no extension index),
-    exposes `window.jupyterapp` for the tests to run commands, and is killed with its
-    kernels on every way out of the block.
+    exposes `window.jupyterapp` for the tests to run commands, and is stopped on every
+    way out of the block. Its kernels run in sessions of their own (jupyter_client
+    starts them so), so they are not in its process group: stopped with SIGTERM, the
+    server shuts them down itself; whatever is still running after a bounded wait is
+    killed, and the block then fails, as a kernel left behind is a bug.
     """
     port, token = _free_port(), secrets.token_hex(16)
     args = [
@@ -157,6 +160,7 @@ def jupyterlab(root: Path, env: dict[str, str], timeout: float = 120) -> Iterato
                 time.sleep(0.25)
         yield f"{base}/lab/tree/{{path}}?reset&token={token}"  # reset: no restored tabs
     finally:
+        kernels = _kernels_of(server.pid)
         try:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=15)
@@ -166,3 +170,40 @@ def jupyterlab(root: Path, env: dict[str, str], timeout: float = 120) -> Iterato
         except ProcessLookupError:
             pass
         log.close()
+        left = _stop(kernels | _kernels_of(server.pid), timeout=15)
+        if left and sys.exc_info()[0] is None:
+            raise RuntimeError(f"JupyterLab left kernels running (killed now): {left}")
+
+
+def _kernels_of(server: int) -> set[int]:
+    """The kernels a server started: processes whose JPY_PARENT_PID names it (Linux)."""
+    mark = f"JPY_PARENT_PID={server}".encode()
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if mark in (proc / "environ").read_bytes().split(b"\0"):
+                found.add(int(proc.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
+def _stop(pids: set[int], timeout: float) -> list[int]:
+    """Wait up to `timeout` s for these processes to end; kill and return those that did not."""
+    deadline = time.monotonic() + timeout
+    alive = sorted(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
+        if alive:
+            time.sleep(0.2)
+    for pid in alive:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return alive
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
