@@ -8,10 +8,14 @@ page is polled every animation frame until the output is there (the widget start
 then the time again. That covers the kernel (tracing, Graphviz layout, the widget's
 HTML), the messages to the page, anywidget loading the module, and the widget's start.
 
-Cells: Figure 1 (19 values) and a 500-node graph (`benchmarks/widget.py`'s `graph_of`),
-each as the live widget (`gt.widget(f)`) and as the static figure (a cell ending with
-the value). Runs are interleaved; the first run of each cell is reported apart (the
-first widget of a session also loads the widget module).
+Cells, each as the live widget (`gt.widget(f)`) and as the static figure (a cell ending
+with the value): Figure 1 (19 values); the classifier's loss (`LinearLayer(2, 4)` and
+cross-entropy on 21 points of the SPEC's data set: 500 values, 54 input leaves); and
+`benchmarks/widget.py`'s `graph_of(500)`, a stress graph of operations of every kind
+whose long edges make the layout hard (its numbers overflow to inf and nan: it is about
+size, not values). Runs are interleaved; the first run of each cell is reported apart
+(the first widget of a session also loads the widget module). The load average is
+printed: other work on the machine slows every number.
 
 Also timed in this process, without a browser: `gt.widget(f)` itself (trace, two
 Graphviz layouts, the HTML), the Python share of the widget cells.
@@ -23,6 +27,7 @@ Prints a Markdown table for benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import statistics
@@ -38,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' private Jupyter set-up
 sys.path.insert(0, str(HERE))
 
-from notebook_tools import jupyter_env, jupyterlab  # noqa: E402
+from notebook_tools import KERNEL, jupyter_env, jupyterlab  # noqa: E402
 from widget import CHROMIUM_ARGS, graph_of  # noqa: E402
 
 import gradtrace as gt  # noqa: E402
@@ -47,15 +52,27 @@ SETUP = f"""import sys
 sys.path.insert(0, {str(HERE)!r})
 import gradtrace as gt
 from widget import graph_of
+from gradtrace.data import four_blobs
+from gradtrace.nn import LinearLayer, cross_entropy_loss
 f = gt.figure1()
-big = graph_of(500)"""
+data = four_blobs()
+loss = cross_entropy_loss(LinearLayer(2, 4)([list(p) for p in data.x[:21]]), list(data.y[:21]))
+loss.backward()
+big = graph_of(500)
+y = gt.Value(1.0, "x")
+for _ in range(99_999):
+    y = -y"""
 
 CELLS = {
     "Figure 1, widget": ("gt.widget(f)", ".gradtrace-widget[data-gt-ready]"),
-    "500-node graph, widget": ("gt.widget(big)", ".gradtrace-widget[data-gt-ready]"),
+    "500-value loss, widget": ("gt.widget(loss)", ".gradtrace-widget[data-gt-ready]"),
+    "500-node stress graph, widget": ("gt.widget(big)", ".gradtrace-widget[data-gt-ready]"),
     "Figure 1, figure": ("f", ".jp-RenderedSVG img"),
-    "500-node graph, figure": ("big", ".jp-RenderedSVG img"),
+    "500-value loss, figure": ("loss", ".jp-RenderedSVG img"),
+    "500-node stress graph, figure": ("big", ".jp-RenderedSVG img"),
 }
+#: Shown once for the screenshots, not timed: 10⁵ values (a summary, not a figure).
+HUGE = "y"
 
 MEASURE = """async ([source, selector]) => {
   const frame = () => new Promise(r => requestAnimationFrame(r));
@@ -78,6 +95,14 @@ MEASURE = """async ([source, selector]) => {
 }"""
 
 
+RUN = """async (source) => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  panel.content.activeCellIndex = panel.content.widgets.findIndex(
+    c => c.model.sharedModel.getSource() === source);
+  await window.jupyterapp.commands.execute('notebook:run-cell');
+}"""
+
+
 def idle(page: Any) -> None:
     page.wait_for_function(
         "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status"
@@ -87,13 +112,26 @@ def idle(page: Any) -> None:
 
 
 def shoot(page: Any, folder: Path) -> None:
-    """A PNG of each widget cell, and of the Figure 1 widget after one step of backward()."""
+    """A PNG of each widget cell (and of the loss widget's figure), of the Figure 1 widget
+    after three steps of backward() with w₁ = 0.7, of the loss's static figure, and of the
+    10⁵-value summary."""
     folder.mkdir(parents=True, exist_ok=True)
     widgets = page.locator(".jp-OutputArea .gradtrace-widget[data-gt-ready]")
     top = "el => el.scrollIntoView({block: 'start'})"
-    for i, name in enumerate(("jupyterlab-figure1-widget", "jupyterlab-500-node-widget")):
+    names = ("jupyterlab-figure1-widget", "jupyterlab-500-loss-widget", "jupyterlab-500-stress")
+    for i, name in enumerate(names):
         widgets.nth(i).evaluate(top)
         page.screenshot(path=str(folder / f"{name}.png"))
+    widgets.nth(1).locator(".gt-figure").evaluate(top)
+    page.screenshot(path=str(folder / "jupyterlab-500-loss-widget-figure.png"))
+    page.locator(".jp-RenderedSVG img").nth(1).evaluate(top)
+    page.screenshot(path=str(folder / "jupyterlab-500-loss-figure.png"))
+    page.evaluate(RUN, HUGE)
+    idle(page)
+    summary = page.locator(".jp-OutputArea .gradtrace-summary")
+    summary.wait_for(timeout=120_000)
+    summary.evaluate(top)
+    page.screenshot(path=str(folder / "jupyterlab-100000-values.png"))
     first = widgets.nth(0)
     first.locator('.gt-control:has(label:text-is("w₁")) input.gt-number').fill("0.7")
     for _ in range(3):
@@ -110,10 +148,19 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
+    from gradtrace.data import four_blobs
+    from gradtrace.nn import LinearLayer, cross_entropy_loss
+
+    data = four_blobs()
+    points, labels = [list(p) for p in data.x[:21]], list(data.y[:21])
+    loss = cross_entropy_loss(LinearLayer(2, 4)(points), labels)
+    loss.backward()
     big = graph_of(500)
-    python: dict[str, list[float]] = {"Figure 1": [], "500-node graph": []}
+    roots = (("Figure 1", gt.figure1()), ("500-value loss", loss), ("500-node stress graph", big))
+    python: dict[str, list[float]] = {name: [] for name, _ in roots}
+    load = [os.getloadavg()[0]]
     for _ in range(args.runs):
-        for name, root in (("Figure 1", gt.figure1()), ("500-node graph", big)):
+        for name, root in roots:
             t = time.perf_counter()
             gt.widget(root)
             python[name].append(time.perf_counter() - t)
@@ -125,8 +172,9 @@ def main() -> None:
         root.mkdir()
         nb = nbformat.v4.new_notebook(
             cells=[nbformat.v4.new_code_cell(SETUP)]
-            + [nbformat.v4.new_code_cell(source) for source, _ in CELLS.values()],
-            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+            + [nbformat.v4.new_code_cell(source) for source, _ in CELLS.values()]
+            + [nbformat.v4.new_code_cell(HUGE)],
+            metadata={"kernelspec": {"name": KERNEL, "display_name": "gradtrace test"}},
         )
         nbformat.write(nb, str(root / "bench.ipynb"))
         times: dict[str, list[float]] = {name: [] for name in CELLS}
@@ -146,6 +194,7 @@ def main() -> None:
                 for name, (source, selector) in CELLS.items():
                     times[name].append(page.evaluate(MEASURE, [source, selector]) / 1000)
                     idle(page)
+            load.append(os.getloadavg()[0])
             if args.screenshots:
                 shoot(page, args.screenshots)
             version = browser.version
@@ -160,12 +209,14 @@ def main() -> None:
         f"browser: Chromium {version} (headless); JupyterLab {installed('jupyterlab')}, "
         f"anywidget {installed('anywidget')}"
     )
+    print(f"load average (1 min) at start and end: {load[0]:.1f}, {load[-1]:.1f}")
     print(f"command: .venv/bin/python benchmarks/notebook.py --runs {args.runs}\n")
-    print("| cell | first run | median of the other runs |")
-    print("|---|--:|--:|")
+    print("| cell | first run | median of the other runs | every run, in order |")
+    print("|---|--:|--:|---|")
     for name, values in times.items():
         rest = statistics.median(values[1:] or values)
-        print(f"| `{CELLS[name][0]}` ({name}) | {values[0]:.2f} s | {rest:.2f} s |")
+        every = " ".join(f"{v:.2f}" for v in values)
+        print(f"| `{CELLS[name][0]}` ({name}) | {values[0]:.2f} s | {rest:.2f} s | {every} |")
     print("\nPython share, `gt.widget(...)` alone (median):")
     for name, values in python.items():
         print(f"- {name}: {statistics.median(values):.2f} s")
