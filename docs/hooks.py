@@ -29,6 +29,8 @@ import hashlib
 import json
 import logging
 import os
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -92,23 +94,41 @@ def _page() -> tuple[str, dict[str, str]]:
 
 
 def _execute(source: bytes) -> Any:
+    """Run the notebook in a kernel of this very Python (the one with this gradtrace).
+
+    Not the kernel named `python3`: one of that name in a folder on the user's
+    `JUPYTER_PATH` (or in ~/.local/share/jupyter outside a virtualenv) comes first in
+    Jupyter's search and may be another Python, without gradtrace. A kernel spec of our
+    own, in a temporary folder that only this kernel manager reads, names `sys.executable`.
+    """
     import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.reads(source.decode("utf-8"), as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=TIMEOUT,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-        store_widget_state=False,  # else a page made from it loads the widget manager
-    )
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        first = str(error).strip().splitlines()[-1] if str(error).strip() else "error"
-        raise PluginError(f"notebook: {NOTEBOOK.name} failed: {first}") from None
+    with tempfile.TemporaryDirectory(prefix="gradtrace-kernel-") as folder:
+        spec = Path(folder) / "gradtrace-docs"
+        spec.mkdir()
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        (spec / "kernel.json").write_text(
+            json.dumps({"argv": argv, "display_name": "gradtrace docs", "language": "python"}),
+            encoding="utf-8",
+        )
+        specs = KernelSpecManager(kernel_dirs=[folder])
+        client = NotebookClient(
+            nb,
+            km=AsyncKernelManager(kernel_name="gradtrace-docs", kernel_spec_manager=specs),
+            timeout=TIMEOUT,
+            resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+            store_widget_state=False,  # else a page made from it loads the widget manager
+        )
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            first = str(error).strip().splitlines()[-1] if str(error).strip() else "error"
+            raise PluginError(f"notebook: {NOTEBOOK.name} failed: {first}") from None
     return nb
 
 
@@ -169,4 +189,3 @@ def _fence(language: str, text: str) -> str:
     while ticks in text:
         ticks += "`"
     return f"{ticks}{language}\n{text}\n{ticks}" if text else ""
-

@@ -381,3 +381,31 @@ def test_step_by_step_page(site: Path) -> None:
         assert f"assets/gradtrace/{stem}.svg" in page
     assert r"\includegraphics<12>[page=12" in text
     assert r"\boxed{\frac{\partial f}{\partial x_{1}} = 0.0498}" in page
+
+
+def test_the_docs_run_the_notebook_in_this_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not in whatever kernel is named `python3`: one on the user's JUPYTER_PATH comes first."""
+    import importlib.util
+
+    import nbformat
+
+    broken = tmp_path / "kernels" / "python3"
+    broken.mkdir(parents=True)
+    (broken / "kernel.json").write_text(
+        '{"argv": ["/bin/false", "{connection_file}"], "display_name": "x", "language": "python"}',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    spec = importlib.util.spec_from_file_location(
+        "gradtrace_docs_hooks", ROOT / "docs" / "hooks.py"
+    )
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")]
+    )
+    ran = hooks._execute(nbformat.writes(nb).encode("utf-8"))
+    assert ran.cells[0].outputs[0]["text"].strip() == sys.executable
