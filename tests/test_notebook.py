@@ -240,14 +240,14 @@ def cell_output_text(page: Any, marker: str) -> str:
 
 def shown(page: Any, widget: Any) -> dict[str, tuple[str, str]]:
     """The widget's trace table as the reader sees it: name → (forward, gradient)."""
-    rows = widget.locator("tr[data-gt-node]")
+    rows = widget.locator("tr[data-node]")
     out = {}
     for i in range(rows.count()):
         row = rows.nth(i)
-        name = row.locator("th").evaluate("th => th.firstChild.textContent")
+        name = row.locator("th").inner_text()
         out[name] = (
-            row.locator("[data-gt-data]").inner_text(),
-            row.locator("[data-gt-grad]").inner_text(),
+            row.locator(".gt-data").inner_text(),
+            row.locator(".gt-grad").inner_text(),
         )
     return out
 

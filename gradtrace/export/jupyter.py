@@ -9,7 +9,8 @@ build and a labextension of our own; a plain `text/html` output with a script is
 one-way (no Python side) and runs only in trusted notebooks.
 
 **One widget, not a copy.** The module the browser runs is `widget.js` (the docs'
-live demo, unchanged) followed by `notebook.js`, a small view that puts the widget
+live demo, byte for byte as the docs' pages ship it, with `gradtrace.ops`' aliases
+filled in) followed by `notebook.js`, a small view that puts the widget
 fragment made by `to_html(..., standalone=False)` into its cell and starts it with
 `window.gradtrace.start`. The style sheet is `widget.css` plus `notebook.css` (follow
 the notebook's light or dark theme). All four are package data.
@@ -47,6 +48,7 @@ import traitlets
 
 from gradtrace.export.render import DEFAULT_MAX_NODES
 from gradtrace.export.widget import Range, WidgetError, to_html, widget_assets
+from gradtrace.export.widget import _asset as shipped_asset
 from gradtrace.graph import Graph, live_values
 from gradtrace.notation import format_number, generated_name
 from gradtrace.options import check as check_option
@@ -69,13 +71,18 @@ _HIDDEN_IN_JUPYTER = (
     '<fieldset class="gt-controls',
     '<div class="gt-walk',
     '<figure class="gt-figure',
-    '<span class="gt-expr-inline',
 )
 
 
 @cache
 def _asset(name: str) -> str:
     return resources.files("gradtrace.export").joinpath(name).read_text(encoding="utf-8")
+
+
+# The widget's own script and style sheet exactly as the docs' pages ship them (the script
+# with gradtrace.ops' aliases filled in), then the notebook's view and styles.
+_ESM = shipped_asset("widget.js") + "\n" + _asset("notebook.js")
+_CSS = shipped_asset("widget.css") + "\n" + _asset("notebook.css")
 
 
 class LiveWidget(anywidget.AnyWidget):
@@ -87,8 +94,8 @@ class LiveWidget(anywidget.AnyWidget):
         graph: The graph as drawn (a snapshot taken when the widget was made).
     """
 
-    _esm = _asset("widget.js") + "\n" + _asset("notebook.js")
-    _css = _asset("widget.css") + "\n" + _asset("notebook.css")
+    _esm = _ESM
+    _css = _CSS
     _html = traitlets.Unicode("").tag(sync=True)
     _inputs = traitlets.Dict().tag(sync=True)
 
@@ -116,7 +123,7 @@ class LiveWidget(anywidget.AnyWidget):
             max_nodes=max_nodes,
             **options,
         )
-        ids = [int(i) for i in re.findall(r'class="gt-control" data-gt-node="(\d+)"', fragment)]
+        ids = [int(i) for i in re.findall(r'class="gt-control" data-node="(\d+)"', fragment)]
         live = None if isinstance(root, Graph) else live_values(root)
         if live is not None and len(live) != len(graph):  # pragma: no cover - a bug
             raise WidgetError("the graph changed while the widget was made; make it again")
@@ -190,7 +197,7 @@ class LiveWidget(anywidget.AnyWidget):
 
         An untrusted notebook shows it with scripts, styles and SVG removed (and
         the `hidden` attribute too); what would then be left dead or garbled (the
-        controls, the figure's loose text, the narrow-screen expressions) gets
+        controls, the step-through, the figure's loose text) gets
         JupyterLab's class for hidden elements, `jp-mod-hidden`, which hides it
         there and means nothing on any other page.
         """

@@ -6,7 +6,7 @@
  * browser API (window.gradtrace.start); the widget then runs as in the docs.
  *
  * Two-way: the input values the reader leaves (slider, number box, "Reset values") are
- * read from the controls (.gt-control[data-gt-node] and its number box) and sent to
+ * read from the controls (.gt-control[data-node] and its number box) and sent to
  * Python as `_inputs` ({node id: number}, non-finite numbers as "NaN" / "Infinity" /
  * "-Infinity"), at most every SYNC_MS; values set from Python are typed into the number
  * boxes, which recomputes the widget as typing would.
@@ -37,7 +37,7 @@ function render({ model, el }) {
   el.innerHTML = model.get("_html"); // made and escaped by gradtrace.export.widget
   const root = el.querySelector(".gradtrace-widget");
   if (!root) return undefined;
-  const boxes = Array.from(root.querySelectorAll(".gt-control[data-gt-node]"));
+  const boxes = Array.from(root.querySelectorAll(".gt-control[data-node]"));
   const field = (box) => box.querySelector("input.gt-number");
   let applying = false;
   let timer = null;
@@ -47,7 +47,7 @@ function render({ model, el }) {
     const out = {};
     for (const box of boxes) {
       const v = api.parseNumber(field(box).value);
-      if (v !== null) out[box.getAttribute("data-gt-node")] = encode(v);
+      if (v !== null) out[box.getAttribute("data-node")] = encode(v);
     }
     return out;
   }
@@ -68,7 +68,7 @@ function render({ model, el }) {
     applying = true;
     try {
       for (const box of boxes) {
-        const id = box.getAttribute("data-gt-node");
+        const id = box.getAttribute("data-node");
         if (!Object.prototype.hasOwnProperty.call(values, id)) continue;
         const v = decode(values[id]);
         if (Object.is(api.parseNumber(field(box).value), v)) continue;
