@@ -161,7 +161,8 @@ def test_a_graph_of_100000_values_shows_a_summary(monkeypatch: pytest.MonkeyPatc
     assert "100,000 values" in page
     assert "max_nodes=None, max_edges=None" in page  # both limits: a long chain has long edges
     assert "collapse=" in page
-    assert "gt.draw(value," in page  # an unlabelled output: the name its head gives it
+    assert "f = -1.0000: a graph of 100,000 values" in page  # unlabelled: f, as everywhere
+    assert "gt.draw(f," in page
     parser = Tags()
     parser.feed(page)
     assert {tag for tag, _ in parser.tags} <= {"div", "p", "ul", "li", "code"}

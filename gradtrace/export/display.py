@@ -45,7 +45,7 @@ from gradtrace.errors import (
 )
 from gradtrace.export.render import DEFAULT_MAX_NODES, to_svg
 from gradtrace.graph import Graph, as_graph, trace
-from gradtrace.notation import format_number
+from gradtrace.notation import format_number, reference_name
 from gradtrace.options import OptionError
 
 if TYPE_CHECKING:
@@ -338,10 +338,12 @@ def _summary(obj: Any, size: int, scopes: list[str], max_nodes: int) -> tuple[st
     else:
         label = str(getattr(obj, "label", "") or "")
         value = f" = {format_number(float(obj.data))}"
-    var = label if label.isidentifier() else "value"  # the head calls it "This value"
+    # An unlabelled output is f, as in every figure and table; the calls below use the
+    # name the head gives it (its label's name part, when that is a Python name).
+    var = reference_name(label) if reference_name(label).isidentifier() else "f"
     count = f"more than {COUNT_LIMIT:,}" if size >= COUNT_LIMIT else f"{size:,}"
     head = (
-        f"{label or 'This value'}{value}: a graph of {count} values, too many to draw "
+        f"{label or 'f'}{value}: a graph of {count} values, too many to draw "
         f"inline (the limit is max_nodes={max_nodes:,}; Graphviz's layout time grows "
         "faster than the graph, to minutes at this size)."
     )
