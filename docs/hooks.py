@@ -1,191 +1,477 @@
-"""This site's own build hook (mkdocs `hooks:`): the course notebook as a page, with outputs.
+"""This site's own generated content, from live code on every build.
 
-`examples/backprop.ipynb` is kept in git without outputs. On every build it is run with
-a real kernel (nbclient, in a separate process, so the page shows what the current code
-computes) and turned into a Markdown page, `notebook.md`, handed to mkdocs in memory:
+Figure 1 and its trace table, the accumulation example, the derivation check,
+the training page (results, curves, decision regions, one sample's loss graph,
+why accuracy dips), the live demo, the CLI's `--help` and a quote of the
+engine's source. A page says where a snippet goes with a line
+`<!-- gradtrace: NAME -->`; an unknown name is a warning (`--strict` fails).
 
-- Markdown cells stay Markdown, so the theme styles them and the gradtrace plugin turns
-  their `$…$` into MathML like on every other page;
-- code cells become ```` ```python ```` blocks, printed text ```` ```text ```` blocks, a
-  `text/markdown` result (a trace table) stays a Markdown table;
-- rich outputs (the widget's HTML copy, SVG figures, PNG images) go in as placeholders
-  swapped for their HTML after Markdown ran, so Python-Markdown never touches them. SVG
-  is shown through `<img>`, whose SVG ids cannot clash with another figure's.
-
-A cell that raises fails the build with the cell's error. The result is cached in
-`<cache>-notebook/` (next to the plugin's `GRADTRACE_DOCS_CACHE`, default
-`.cache/gradtrace`), keyed by the notebook's bytes and the gradtrace package's source,
-so a rebuild under `mkdocs serve` that changes neither costs nothing.
-
-Why not mkdocs-jupyter: it loads MathJax from a CDN unless given another URL, and it
-always stores the widget state, after which nbconvert's template loads the Jupyter
-widget manager from a CDN; this site loads nothing from another host.
+mkdocs loads this file as a build hook (`hooks:` in mkdocs.yml). The content
+itself is made by this same file run as a script, `python docs/hooks.py`, in a
+fresh process, through the gradtrace plugin's `run()`: it is cached until
+gradtrace's source or this file changes, and under `mkdocs serve` an edit to
+either is drawn at the next rebuild (mkdocs never reloads a hooks module, and
+the serving process never re-imports gradtrace). Only the two small event
+functions below run inside mkdocs.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import logging
-import os
-import sys
-import tempfile
-import time
+import re
 from pathlib import Path
 from typing import Any
 
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
+log = logging.getLogger("mkdocs.hooks.gradtrace_site")
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "examples" / "backprop.ipynb"
-PAGE = "notebook.md"
-TIMEOUT = 300  # seconds a cell may run
+SCRIPT = Path(__file__).resolve()
+ASSETS = "assets/gradtrace"
+_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*gradtrace:\s*(?P<name>[\w.-]+)\s*-->[ \t]*$", re.M)
 
-log = logging.getLogger("mkdocs.hooks.notebook")
-_outputs: dict[str, str] = {}
+# name → parts (see gradtrace.mkdocs.fence.to_html), for this build
+_snippets: dict[str, list[dict[str, Any]]] = {}
 
 
-def on_files(files: Files, config: Any) -> Files:
-    markdown, outputs = _page()
-    _outputs.clear()
-    _outputs.update(outputs)
-    files.append(File.generated(config, PAGE, content=markdown))
+# -- inside mkdocs ------------------------------------------------------------------------------
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Generate the content (or take it from the cache) and hand its figures to mkdocs."""
+    plugin = config.plugins["gradtrace"]
+    script = SCRIPT.relative_to(plugin.root).as_posix()
+    reply = plugin.run([script], {"precision": plugin.config.precision})
+    _snippets.clear()
+    if not reply["ok"]:
+        log.warning(f"gradtrace site: cannot generate this site's content: {reply['error']}")
+        return files
+    result = reply["result"]
+    for name, error in result["errors"].items():
+        log.warning(f"gradtrace site: cannot generate {name!r}: {error}")
+    plugin.add_files(result["files"])
+    _snippets.update(result["snippets"])
     return files
 
 
-def on_page_content(html_text: str, page: Any, config: Any, files: Files) -> str:
-    if page.file.src_uri != PAGE:
-        return html_text
-    for token, output in _outputs.items():
-        html_text = html_text.replace(f"<p>{token}</p>", output).replace(token, output)
-    return html_text
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    """Put each snippet where its `<!-- gradtrace: NAME -->` line is."""
+    from gradtrace.mkdocs.fence import to_html
+
+    def replace(m: re.Match[str]) -> str:
+        parts = _snippets.get(m["name"])
+        if parts is None:
+            line = markdown.count("\n", 0, m.start()) + 1
+            log.warning(
+                f"gradtrace site: {page.file.src_uri}:{line}: no snippet {m['name']!r} "
+                f"(the snippets: {', '.join(sorted(_snippets)) or 'none'})"
+            )
+            return m.group(0)
+        out = []
+        for part in parts:  # Markdown stays Markdown; figures and widgets are raw HTML blocks
+            text = part["markdown"] if "markdown" in part else to_html([part], page.url)
+            out.append("\n".join(m["indent"] + t if t else t for t in text.split("\n")))
+        return "\n\n".join(out)
+
+    return _MARKER.sub(replace, markdown)
 
 
-# -- the notebook as Markdown ----------------------------------------------------------------
+# -- the generators (run as a script, in a fresh process) ----------------------------------------
 
 
-def _page() -> tuple[str, dict[str, str]]:
-    import gradtrace
-    from gradtrace.mkdocs.cache import source_hash
+def generate(request: dict[str, Any]) -> dict[str, Any]:
+    """Run every generator; one that fails is reported and the others still run."""
+    import os
 
-    source = NOTEBOOK.read_bytes()
-    key = hashlib.sha256(
-        source + source_hash(Path(gradtrace.__file__).resolve().parent).encode()
-    ).hexdigest()
-    cache = Path(os.environ.get("GRADTRACE_DOCS_CACHE", ".cache/gradtrace"))
-    cache = cache.with_name(cache.name + "-notebook")
-    hit = cache / f"{key}.json"
-    if hit.is_file():
-        data = json.loads(hit.read_text(encoding="utf-8"))
-        return data["markdown"], data["outputs"]
-    started = time.perf_counter()
-    nb = _execute(source)
-    markdown, outputs = _markdown(nb)
-    log.info(f"notebook: ran {NOTEBOOK.name} in {time.perf_counter() - started:.1f} s")
-    cache.mkdir(parents=True, exist_ok=True)
-    for old in cache.glob("*.json"):  # results of older source are never used again
-        old.unlink()
-    tmp = hit.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"markdown": markdown, "outputs": outputs}), encoding="utf-8")
-    tmp.replace(hit)
-    return markdown, outputs
-
-
-def _execute(source: bytes) -> Any:
-    """Run the notebook in a kernel of this very Python (the one with this gradtrace).
-
-    Not the kernel named `python3`: one of that name in a folder on the user's
-    `JUPYTER_PATH` (or in ~/.local/share/jupyter outside a virtualenv) comes first in
-    Jupyter's search and may be another Python, without gradtrace. A kernel spec of our
-    own, in a temporary folder that only this kernel manager reads, names `sys.executable`.
-    """
-    import nbformat
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    nb = nbformat.reads(source.decode("utf-8"), as_version=4)
-    with tempfile.TemporaryDirectory(prefix="gradtrace-kernel-") as folder:
-        spec = Path(folder) / "gradtrace-docs"
-        spec.mkdir()
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        (spec / "kernel.json").write_text(
-            json.dumps({"argv": argv, "display_name": "gradtrace docs", "language": "python"}),
-            encoding="utf-8",
-        )
-        specs = KernelSpecManager(kernel_dirs=[folder])
-        client = NotebookClient(
-            nb,
-            km=AsyncKernelManager(kernel_name="gradtrace-docs", kernel_spec_manager=specs),
-            timeout=TIMEOUT,
-            resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-            store_widget_state=False,  # else a page made from it loads the widget manager
-        )
+    os.environ["COLUMNS"] = "88"  # argparse wraps --help to the terminal's width
+    result: dict[str, Any] = {"files": {}, "snippets": {}, "errors": {}}
+    for name, generator in GENERATORS.items():
         try:
-            client.execute()
-        except CellExecutionError as error:
-            first = str(error).strip().splitlines()[-1] if str(error).strip() else "error"
-            raise PluginError(f"notebook: {NOTEBOOK.name} failed: {first}") from None
-    return nb
+            files, snippets = generator(request["precision"])
+        except Exception as error:
+            result["errors"][name] = f"{type(error).__name__}: {error}"
+            continue
+        result["files"].update(files)
+        result["snippets"].update(snippets)
+    return result
 
 
-def _markdown(nb: Any) -> tuple[str, dict[str, str]]:
-    parts: list[str] = []
-    outputs: dict[str, str] = {}
+Files = dict[str, str]
+Snippets = dict[str, list[dict[str, Any]]]
 
-    def stash(markup: str) -> str:
-        token = f"GRADTRACENOTEBOOK{len(outputs)}END"
-        outputs[token] = markup
-        return token
 
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            parts.append(cell.source)
-        elif cell.cell_type == "code":
-            parts.append(_fence("python", cell.source))
-            for output in cell.outputs:
-                parts.append(_output(output, stash))
-    link = "examples/backprop.ipynb"
-    parts.insert(
-        1,
-        f"*This page is the notebook `{link}`, run when the site was built. Download it "
-        "from the repository and open it in JupyterLab, Notebook 7 or VS Code to move the "
-        "sliders yourself: on this page the widget recomputes in the browser, without Python.*",
+def _figure(stem: str, graph: Any, alt: str, **options: Any) -> tuple[Files, dict[str, Any]]:
+    """A graph drawn in the light and dark themes: its files and its figure part."""
+    from gradtrace.export.render import to_svg
+    from gradtrace.mkdocs.fence import figure_part
+
+    path = f"{ASSETS}/{stem}"
+    files = {
+        f"{path}.svg": to_svg(graph, theme="light", **options),
+        f"{path}-dark.svg": to_svg(graph, theme="dark", **options),
+    }
+    return files, figure_part(path, files[f"{path}.svg"], alt)
+
+
+def figure1(precision: int) -> tuple[Files, Snippets]:
+    """Figure 1 (SPEC §2): its SVG in both themes, its 13-row trace table, and every edge
+    of it as upstream gradient × local gradient."""
+    from gradtrace.export.table import to_markdown
+    from gradtrace.figures import figure1 as build
+    from gradtrace.graph import trace
+
+    graph = trace(build())
+    files, figure = _figure(
+        "figure1",
+        graph,
+        "Figure 1: the computational graph of f = σ(w₁x₁ + w₂x₂) + 0.5·(w₁² + w₂²), "
+        "forward values in green boxes, gradients in blue ellipses, operations in orange "
+        "circles; the trace table below lists every number",
+        precision=precision,
     )
-    return "\n\n".join(p for p in parts if p) + "\n", outputs
+    return files, {
+        "figure1": [figure],
+        "figure1-table": [{"markdown": to_markdown(graph, precision=precision)}],
+        "figure1-edges": [{"markdown": _edges_table(build(), precision)}],
+    }
 
 
-def _output(output: Any, stash: Any) -> str:
-    kind = output.output_type
-    if kind == "stream":
-        return _fence("text", output.text)
-    if kind == "error":  # pragma: no cover - execution stops at an error first
-        raise PluginError(f"notebook: a cell failed: {output.ename}: {output.evalue}")
-    data = output.get("data", {})
-    if "text/html" in data:
-        return stash(f'<div class="nb-output">{data["text/html"]}</div>')
-    if "image/svg+xml" in data:
-        svg = base64.b64encode(data["image/svg+xml"].encode("utf-8")).decode("ascii")
-        return stash(_image("image/svg+xml", svg))
-    if "image/png" in data:
-        return stash(_image("image/png", data["image/png"]))
-    if "text/markdown" in data:
-        return str(data["text/markdown"])
-    if "text/plain" in data:
-        return _fence("text", data["text/plain"])
-    return ""
+def _edges_table(root: Any, precision: int) -> str:
+    """Each edge of a graph, backward order: upstream gradient × local gradient = what it sends.
+
+    The local gradient of an edge is found by the engine itself: the edge's operation is
+    rebuilt on fresh leaves holding the same numbers, and `backward()` run on it.
+    """
+    from gradtrace.graph import trace
+    from gradtrace.notation import Naming, format_number
+
+    graph = trace(root)
+    naming = Naming(graph)
+    fmt = lambda x: format_number(x, precision)  # noqa: E731
+    rows = [
+        "| value | is used by | upstream ∂f/∂(user) | local ∂(user)/∂(value) | sends back |",
+        "|---|---|--:|--:|--:|",
+    ]
+    for node in reversed(list(graph)):
+        if not node.children:
+            continue
+        local = _local_gradients(node.op, [graph[c].data for c in node.children])
+        for child, d in zip(node.children, local, strict=True):
+            if graph[child].role == "constant":
+                continue
+            rows.append(
+                f"| {naming.name(child)} | {naming.name(node.id)} | {fmt(node.grad)} | "
+                f"{fmt(d)} | {fmt(node.grad * d)} |"
+            )
+    return "\n".join(rows)
 
 
-def _image(mime: str, data: str) -> str:
-    return f'<div class="nb-output"><img alt="Cell output" src="data:{mime};base64,{data}"></div>'
+def _local_gradients(op: str, inputs: list[float]) -> list[float]:
+    """∂out/∂input for each input of one operation, computed by the engine's own rules."""
+    from gradtrace import Value
+
+    leaves = [Value(x) for x in inputs]
+    if op.startswith("**") and len(leaves) == 1:
+        out = leaves[0] ** float(op[2:])
+    else:
+        apply = {
+            "+": lambda a, b: a + b,
+            "-": lambda a, b: a - b,
+            "*": lambda a, b: a * b,
+            "/": lambda a, b: a / b,
+            "exp": lambda a: a.exp(),
+            "log": lambda a: a.log(),
+            "tanh": lambda a: a.tanh(),
+            "neg": lambda a: -a,
+        }
+        out = apply[op](*leaves)
+    out.backward()
+    return [leaf.grad for leaf in leaves]
 
 
-def _fence(language: str, text: str) -> str:
-    text = text.rstrip("\n")
-    ticks = "```"
-    while ticks in text:
-        ticks += "`"
-    return f"{ticks}{language}\n{text}\n{ticks}" if text else ""
+def reused_node(precision: int) -> tuple[Files, Snippets]:
+    """The accumulation example (`b = a + a`): figure and table."""
+    from gradtrace.export.table import to_markdown
+    from gradtrace.figures import reused_node as build
+    from gradtrace.graph import trace
+
+    graph = trace(build())
+    files, figure = _figure(
+        "reused-node",
+        graph,
+        "A value used twice: a feeds the addition along two edges, and its gradient is the "
+        "sum over both",
+        precision=precision,
+    )
+    table = to_markdown(graph, precision=precision, all_nodes=True)
+    return files, {"reused-node": [figure], "reused-node-table": [{"markdown": table}]}
+
+
+def derivation(precision: int) -> tuple[Files, Snippets]:
+    """SPEC §2's closed-form gradients, evaluated, beside the engine's."""
+    import math
+
+    from gradtrace.figures import figure1 as build
+    from gradtrace.graph import trace
+    from gradtrace.notation import format_number
+
+    fmt = lambda x: format_number(x, precision)  # noqa: E731
+    graph = trace(build())
+    value = {name: graph.labelled(name) for name in ("w₁", "w₂", "x₁", "x₂")}
+    w1, w2, x1, x2 = (value[n].data for n in ("w₁", "w₂", "x₁", "x₂"))
+    s = w1 * x1 + w2 * x2
+    sigma = 1.0 / (1.0 + math.exp(-s))
+    d = sigma * (1.0 - sigma)
+    closed = [
+        ("x₁", r"$\sigma(s)\bigl(1 - \sigma(s)\bigr)\cdot w_1$", d * w1),
+        ("x₂", r"$\sigma(s)\bigl(1 - \sigma(s)\bigr)\cdot w_2$", d * w2),
+        ("w₁", r"$\sigma(s)\bigl(1 - \sigma(s)\bigr)\cdot x_1 + w_1$", d * x1 + w1),
+        ("w₂", r"$\sigma(s)\bigl(1 - \sigma(s)\bigr)\cdot x_2 + w_2$", d * x2 + w2),
+    ]
+    rows = [
+        "| Variable | Closed form | Closed-form value | Engine's ∂f/∂· | Difference |",
+        "|---|---|--:|--:|--:|",
+    ]
+    for name, formula, exact in closed:
+        engine = value[name].grad
+        diff = abs(exact - engine)
+        rows.append(
+            f"| {name} | {formula} | {fmt(exact)} | {fmt(engine)} | "
+            f"{'0' if diff == 0 else f'{diff:.1e}'} |"
+        )
+    summary = (
+        f"With $s = w_1x_1 + w_2x_2 = {fmt(s)}$: $\\sigma(s) = {fmt(sigma)}$ and "
+        f"$\\sigma(s)\\bigl(1 - \\sigma(s)\\bigr) = {fmt(d)}$."
+    )
+    from gradtrace.export.derivation import to_derivation
+
+    paths = to_derivation(build(), ["x₁", "x₂", "w₁", "w₂"], precision=precision)
+    return {}, {
+        "derivation-table": [{"markdown": summary + "\n\n" + "\n".join(rows)}],
+        "derivation-paths": [{"markdown": str(paths)}],
+    }
+
+
+#: The frames the Step by step page shows: (pass, step number, what it shows).
+STEP_FRAMES = (
+    ("forward", 7, "a forward step: w₁x₁ is computed from w₁ and x₁"),
+    ("backward", 2, "the first step inside σ: the power rule of G"),
+    ("backward", 10, "w₁x₁ sends its gradient to w₁ (a partial sum) and x₁"),
+    ("backward", 12, "the last step: w₁ receives its second contribution"),
+)
+
+
+def steps(precision: int) -> tuple[Files, Snippets]:
+    """The Step by step page: frames of Figure 1, its steps as sentences, a derivation for
+    x₁, a Beamer frame."""
+    from gradtrace.export.beamer import to_beamer
+    from gradtrace.export.derivation import to_derivation
+    from gradtrace.export.frames import to_frames
+    from gradtrace.figures import figure1 as build
+    from gradtrace.graph import trace
+    from gradtrace.mkdocs.fence import figure_part
+    from gradtrace.steps import walk
+
+    graph = trace(build())
+    files: Files = {}
+    parts = []
+    drawn = {
+        (theme, which): to_frames(graph, "svg", passes=which, theme=theme)
+        for theme in ("light", "dark")
+        for which in ("forward", "backward")
+    }
+    for which, number, alt in STEP_FRAMES:
+        stem = f"{ASSETS}/steps-{which}-{number:02d}"
+        files[f"{stem}.svg"] = drawn["light", which][number - 1].decode("utf-8")
+        files[f"{stem}-dark.svg"] = drawn["dark", which][number - 1].decode("utf-8")
+        alt_text = f"Figure 1, {which} step {number}: {alt}"
+        parts.append(figure_part(stem, files[f"{stem}.svg"], alt_text))
+    sentences = "\n".join(step.text(precision) for step in walk(graph).backward)
+    tex = to_beamer(graph, pdf="figure1-steps.pdf", passes="backward")
+    return files, {
+        "steps-frames": parts,
+        "steps-sentences": [{"markdown": "```text\n" + sentences + "\n```"}],
+        "steps-derivation": [{"markdown": to_derivation(graph, "x₁", precision=precision)}],
+        "steps-beamer": [{"markdown": "```latex\n" + tex + "```"}],
+    }
+
+
+def training(precision: int) -> tuple[Files, Snippets]:
+    """SPEC §3's run: results, curves, decision regions, one sample's loss graph, the dip."""
+    from gradtrace import plots
+    from gradtrace.data import four_blobs
+    from gradtrace.mkdocs.fence import figure_part
+    from gradtrace.nn import LinearLayer
+    from gradtrace.train import results_table, train
+
+    x, y = four_blobs()
+    model = LinearLayer(2, 4, seed=0)
+    margins: list[float] = []  # the logit margin of each sample after each update
+
+    def watch(iteration: int, loss: float, accuracy: float) -> None:
+        margins.append(_margins(model, x, y))
+
+    history = train(x, y, model, lr=1.0, epochs=500, callback=watch)
+    files: Files = {}
+    snippets: Snippets = {"training-table": [{"markdown": results_table(history, x, y)}]}
+    for stem, alt, draw in (
+        (
+            "training-curves",
+            "Loss and accuracy over the 500 iterations",
+            lambda theme, narrow: plots.training_curves_svg(history, theme=theme, narrow=narrow),
+        ),
+        (
+            "decision-regions",
+            "The four classes and the regions the trained layer assigns to each; a ring "
+            "marks the one sample it gets wrong",
+            lambda theme, narrow: plots.decision_regions_svg(
+                model, x, y, theme=theme, narrow=narrow
+            ),
+        ),
+    ):
+        path = f"{ASSETS}/{stem}"
+        for narrow in (False, True):
+            for theme in ("light", "dark"):
+                suffix = ("-narrow" if narrow else "") + ("-dark" if theme == "dark" else "")
+                files[f"{path}{suffix}.svg"] = draw(theme, narrow)
+        snippets[stem] = [figure_part(path, files[f"{path}.svg"], alt, narrow=True)]
+    dip, sample = _accuracy_dip(history, margins, x, y, precision)
+    snippets["accuracy-dip"] = [{"markdown": dip}]
+    graph_files, graph_part = _sample_graph(model, x[sample], y[sample], sample, precision)
+    files.update(graph_files)
+    snippets["sample-graph"] = [graph_part]
+    return files, snippets
+
+
+def _margins(model: Any, x: Any, y: Any) -> list[float]:
+    """Each sample's logit for its class minus the largest other logit (< 0: misclassified).
+
+    Plain floats from the layer's weights `w[i][j]` and biases `b[j]`: no graph is built.
+    """
+    out = []
+    for row, label in zip(x, y, strict=True):
+        logits = [
+            sum(row[i] * model.w[i][j].data for i in range(model.nin)) + model.b[j].data
+            for j in range(model.nout)
+        ]
+        out.append(logits[label] - max(v for k, v in enumerate(logits) if k != label))
+    return out
+
+
+def _accuracy_dip(
+    history: Any, margins: list[list[float]], x: Any, y: Any, precision: int
+) -> tuple[str, int]:
+    """Why the accuracy is 100% for a while, then 99%: the numbers, from the run itself."""
+    from gradtrace.notation import format_number
+
+    acc = history.accuracy  # acc[k]: the forward pass after k updates
+    perfect = [k for k, a in enumerate(acc) if a == 1.0]
+    if not perfect or acc[-1] == 1.0:
+        return "*Every sample ends on the right side: there is no dip to explain.*", 0
+    first, last = perfect[0], perfect[-1]
+    # margins[k]: after k + 1 updates. The sample that is wrong at the end:
+    sample = min(range(len(y)), key=lambda i: margins[-1][i])
+    track = [m[sample] for m in margins]
+    best = max(range(len(track)), key=lambda k: track[k])
+    fmt = lambda v: format_number(v, precision)  # noqa: E731
+    centre = [sum(p[d] for p, c in zip(x, y, strict=True) if c == y[sample]) for d in (0, 1)]
+    count = sum(1 for c in y if c == y[sample])
+    text = (
+        f"The accuracy curve reaches 100% after {first} updates and stays there until "
+        f"{last} updates; from {last + 1} updates on it is {round(100 * acc[-1])}%. One sample "
+        f"changes side: sample {sample}, at $({fmt(x[sample][0])}, {fmt(x[sample][1])})$, of "
+        f"class {y[sample]}, whose points are centred near "
+        f"$({fmt(centre[0] / count)}, {fmt(centre[1] / count)})$. It is the point of its class "
+        f"closest to the border with its neighbour (the ringed square in the plot below). Its "
+        f"*margin*, its own logit minus the largest other one, grows to {fmt(track[best])} "
+        f"after {best + 1} updates, then shrinks, crosses zero and ends at {fmt(track[-1])}: "
+        f"the layer now puts it in the class next door.\n\n"
+        f"Nothing went wrong: gradient descent lowers the **mean loss** over all 100 samples, "
+        f"not the number of mistakes. Over those last updates the loss still falls, from "
+        f"{fmt(history.loss[last])} to {fmt(history.loss[-1])}, because the other samples of "
+        f"both classes keep gaining confidence as the border between them settles where their "
+        f"pull balances; this one point, in the overlap of the two blobs, pulls too weakly to "
+        f"keep the border on its far side. Accuracy counts only which side of the border a "
+        f"point is on, so it can drop while the loss improves."
+    )
+    return text, sample
+
+
+def _sample_graph(
+    model: Any, point: list[float], label: int, sample: int, precision: int
+) -> tuple[Files, dict[str, Any]]:
+    """The loss of one sample through the trained layer, the softmax and loss collapsed."""
+    from gradtrace import Value, scope
+    from gradtrace.graph import trace
+    from gradtrace.nn import cross_entropy_loss
+
+    xs = [Value(point[0], "x₀"), Value(point[1], "x₁")]
+    with scope("linear layer"):
+        logits = model([xs])
+    with scope("softmax + cross-entropy"):
+        loss = cross_entropy_loss(logits, [label])
+    loss.label = "loss"
+    model.zero_grad()
+    loss.backward()
+    graph = trace(loss)
+    alt = (
+        f"The loss of sample {sample} after training: its two inputs and the layer's weights "
+        "and biases feed four neurons (dot product, plus bias), whose logits feed the softmax "
+        "and cross-entropy, drawn as one box; every value carries its gradient"
+    )
+    return _figure(
+        "sample-graph", graph, alt, precision=precision, collapse=("softmax + cross-entropy",)
+    )
+
+
+def demo(precision: int) -> tuple[Files, Snippets]:
+    """The live demo of Figure 1: sliders wide enough to saturate σ, a nudge column."""
+    from gradtrace.export.widget import to_html
+    from gradtrace.figures import figure1 as build
+
+    ranges = {name: (-6.0, 6.0, 0.01) for name in ("w₁", "w₂", "x₁", "x₂")}
+    html = to_html(build(), standalone=False, precision=precision, ranges=ranges, nudge=1e-6)
+    return {}, {"live-demo": [{"html": html}]}
+
+
+def cli(precision: int) -> tuple[Files, Snippets]:
+    """The `--help` of every `gradtrace` command, as the CLI prints it now."""
+    import contextlib
+    import io
+
+    from gradtrace.cli import main
+
+    snippets: Snippets = {}
+    for name, argv in (("cli-gradtrace", []), ("cli-export", ["export"]), ("cli-train", ["train"])):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer), contextlib.suppress(SystemExit):
+            main([*argv, "--help"])
+        snippets[name] = [{"markdown": f"```text\n{buffer.getvalue().rstrip()}\n```"}]
+    return {}, snippets
+
+
+def code(precision: int) -> tuple[Files, Snippets]:
+    """The engine's multiplication, quoted from the source as it is now."""
+    import inspect
+    import textwrap
+
+    from gradtrace.engine import Value
+
+    source = textwrap.dedent(inspect.getsource(Value.__mul__)).rstrip()
+    return {}, {"engine-mul": [{"markdown": f"```python\n{source}\n```"}]}
+
+
+GENERATORS = {
+    "figure1": figure1,
+    "reused_node": reused_node,
+    "derivation": derivation,
+    "steps": steps,
+    "training": training,
+    "demo": demo,
+    "cli": cli,
+    "code": code,
+}
+
+
+if __name__ == "__main__":
+    from gradtrace.mkdocs.isolated import serve
+
+    serve(generate)

@@ -31,8 +31,9 @@ def to_mathml(latex: str, *, display: bool = False) -> str:
         display: A block formula (centred, full size) rather than one in a line of text.
 
     Returns:
-        The MathML markup, on one line, with the LaTeX source kept in an
-        `<annotation>` so that copying a formula gives its source.
+        The MathML markup, on one line, with the LaTeX source in its `alttext`
+        attribute (an attribute rather than an `<annotation>`, whose text search
+        indexes and tables of contents would show next to the formula's own).
 
     Raises:
         MathError: The formula is not valid LaTeX, or latex2mathml is missing.
@@ -65,12 +66,7 @@ def to_mathml(latex: str, *, display: bool = False) -> str:
     # A prime as a superscript (σ′) is tiny without a math font: set it inline instead.
     markup = _SUPERSCRIPT_PRIME.sub(r"<mrow>\1<mo>\2</mo></mrow>", markup)
     head, _, rest = markup.replace("\n", "").partition(">")
-    inner = rest[: -len("</math>")]
-    tex = html.escape(source, quote=False)
-    return (
-        f"{head}><semantics><mrow>{inner}</mrow>"
-        f'<annotation encoding="application/x-tex">{tex}</annotation></semantics></math>'
-    )
+    return f'{head} alttext="{html.escape(source)}">{rest}'
 
 
 def _text_of(markup: str) -> str:

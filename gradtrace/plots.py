@@ -96,20 +96,21 @@ class MatplotlibNotFoundError(GradtraceError):
 # -- the figures ----------------------------------------------------------------
 
 
-def training_curves(history: History, *, theme: Theme = "light") -> Figure:
+def training_curves(history: History, *, theme: Theme = "light", narrow: bool = False) -> Figure:
     """Loss (left) and accuracy (right) at every iteration of a `train` run.
 
     Args:
         history: What `train` returned.
         theme: `"light"` or `"dark"`.
+        narrow: Lay it out for a phone's width: loss above accuracy, half as wide.
 
     Returns:
         A matplotlib `Figure`; save it with `save_figure` or `figure_bytes`.
     """
     colours = _colours(theme)
     with _style(theme):
-        fig = _new_figure(10.0, 4.0)
-        loss_ax, acc_ax = fig.subplots(1, 2)
+        fig = _new_figure(5.0, 7.0) if narrow else _new_figure(10.0, 4.0)
+        loss_ax, acc_ax = fig.subplots(2, 1) if narrow else fig.subplots(1, 2)
         steps = range(1, history.iterations + 1)
         loss_ax.plot(steps, history.loss, color=colours["loss"], linewidth=2.5)
         loss_ax.set_title("Loss")
@@ -132,7 +133,8 @@ def training_curves(history: History, *, theme: Theme = "light") -> Figure:
                     0.97, 0.5, final, transform=ax.transAxes, ha="right", va="center",
                     color=colours["ink"], fontsize=14,
                 )  # fmt: skip
-        fig.suptitle(f"Training: {history.iterations} iterations, learning rate {history.lr:g}")
+        title = f"{history.iterations} iterations, learning rate {history.lr:g}"
+        fig.suptitle(title if narrow else f"Training: {title}")
         _freeze_layout(fig)
     return fig
 
@@ -144,6 +146,7 @@ def decision_regions(
     *,
     theme: Theme = "light",
     resolution: int = RESOLUTION,
+    narrow: bool = False,
 ) -> Figure:
     """The class the model picks at every point of the plane, with the data on top.
 
@@ -160,6 +163,7 @@ def decision_regions(
         y: The true class of each sample.
         theme: `"light"` or `"dark"`.
         resolution: Grid points per side.
+        narrow: Lay it out for a phone's width: half as wide, the legend below.
 
     Returns:
         A matplotlib `Figure`.
@@ -172,7 +176,10 @@ def decision_regions(
     with _style(theme):
         # Equal scales on both axes: the figure's height follows the data's aspect ratio.
         aspect = (xs1[-1] - xs1[0]) / (xs0[-1] - xs0[0])
-        fig = _new_figure(8.5, min(max(4.6 * aspect + 1.4, 3.5), 6.0))
+        if narrow:
+            fig = _new_figure(5.0, min(max(4.0 * aspect + 1.8, 3.5), 7.0))
+        else:
+            fig = _new_figure(8.5, min(max(4.6 * aspect + 1.4, 3.5), 6.0))
         ax = fig.subplots()
         for k, margin in enumerate(margins):
             colour = CLASS_COLOURS[k % len(CLASS_COLOURS)]
@@ -210,7 +217,10 @@ def decision_regions(
         ax.set_xlabel("x₀")
         ax.set_ylabel("x₁")
         ax.set_title(f"Decision regions of {model!r}")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+        if narrow:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+        else:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
         _freeze_layout(fig)
     return fig
 
@@ -241,15 +251,15 @@ def save_figure(fig: Figure, path: str | Path) -> None:
 
 
 def training_curves_bytes(
-    history: History, *, format: Format = "svg", theme: Theme = "light"
+    history: History, *, format: Format = "svg", theme: Theme = "light", narrow: bool = False
 ) -> bytes:
     """`training_curves` as SVG or PNG bytes."""
-    return figure_bytes(training_curves(history, theme=theme), format)
+    return figure_bytes(training_curves(history, theme=theme, narrow=narrow), format)
 
 
-def training_curves_svg(history: History, *, theme: Theme = "light") -> str:
+def training_curves_svg(history: History, *, theme: Theme = "light", narrow: bool = False) -> str:
     """`training_curves` as SVG text."""
-    return training_curves_bytes(history, theme=theme).decode("utf-8")
+    return training_curves_bytes(history, theme=theme, narrow=narrow).decode("utf-8")
 
 
 def decision_regions_bytes(
@@ -260,9 +270,10 @@ def decision_regions_bytes(
     format: Format = "svg",
     theme: Theme = "light",
     resolution: int = RESOLUTION,
+    narrow: bool = False,
 ) -> bytes:
     """`decision_regions` as SVG or PNG bytes."""
-    fig = decision_regions(model, x, y, theme=theme, resolution=resolution)
+    fig = decision_regions(model, x, y, theme=theme, resolution=resolution, narrow=narrow)
     return figure_bytes(fig, format)
 
 
@@ -273,9 +284,11 @@ def decision_regions_svg(
     *,
     theme: Theme = "light",
     resolution: int = RESOLUTION,
+    narrow: bool = False,
 ) -> str:
     """`decision_regions` as SVG text."""
-    return decision_regions_bytes(model, x, y, theme=theme, resolution=resolution).decode("utf-8")
+    svg = decision_regions_bytes(model, x, y, theme=theme, resolution=resolution, narrow=narrow)
+    return svg.decode("utf-8")
 
 
 # -- helpers --------------------------------------------------------------------

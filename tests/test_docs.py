@@ -128,12 +128,11 @@ def test_figure1_svg_shows_every_value_and_gradient_of_spec(site: Path) -> None:
 def test_figure1_pages_embed_the_generated_svg_in_both_palettes(site: Path) -> None:
     for page in ("", "figure1"):
         body = (site / page / "index.html").read_text(encoding="utf-8")
-        assert re.search(
-            r'<img class="gradtrace-light[^"]*" src="[./]*assets/gradtrace/figure1\.svg"', body
-        )
-        assert re.search(
-            r'<img class="gradtrace-dark[^"]*" src="[./]*assets/gradtrace/figure1-dark\.svg"', body
-        )
+        light = r'<a class="gradtrace-light" href="[./]*assets/gradtrace/figure1\.svg">'
+        dark = r'<a class="gradtrace-dark" href="[./]*assets/gradtrace/figure1-dark\.svg">'
+        image = r'<picture><img src="[./]*assets/gradtrace/figure1{}\.svg"'
+        assert re.search(light + image.format(""), body)
+        assert re.search(dark + image.format("-dark"), body)
 
 
 def test_trace_table_has_spec_13_rows(site: Path) -> None:
@@ -184,7 +183,6 @@ def test_math_is_rendered_to_mathml(site: Path) -> None:
     assert r"\sigma(z)\,\bigl(1 - \sigma(z)\bigr)" in page
     prose = re.sub(r"<(pre|code|annotation)\b.*?</\1>", "", page, flags=re.S)
     assert "$" not in re.sub(r"<script\b.*?</script>", "", prose, flags=re.S)
-    assert "GRADTRACEPLACEHOLDER" not in page
 
 
 def test_no_page_links_to_another_host(site: Path) -> None:
@@ -194,7 +192,8 @@ def test_no_page_links_to_another_host(site: Path) -> None:
         r"""(?:href|src|srcset|action|poster)\s*=\s*["']?\s*(?:https?:)?//""", re.I
     )
     for page in pages:
-        text = page.read_text(encoding="utf-8")
+        # The canonical link names the published address; it loads nothing.
+        text = re.sub(r'<link rel="canonical" href="[^"]*">', "", page.read_text(encoding="utf-8"))
         assert not outside.search(text), (page, outside.search(text))
         assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", text), page
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
@@ -216,7 +215,7 @@ def test_the_course_notebook_is_a_page_with_its_outputs(site: Path) -> None:
     assert "final accuracy 99%, final loss 0.13" in page
     assert page.count('class="gradtrace-widget"') == 1  # the widget's copy, live on the page
     assert "<math" in page  # Markdown cells' $…$ went through the plugin like any page
-    assert not (site / "hooks.py").exists()
+    assert not (site / "hooks.py").exists() and not (site / "notebook_hook.py").exists()
 
 
 def test_fence_on_our_own_pages(site: Path) -> None:
@@ -318,12 +317,13 @@ def test_math_is_laid_out_by_chromium(browser_page: tuple[Any, str, list[str]]) 
 def test_dark_palette_shows_the_dark_figures(browser_page: tuple[Any, str, list[str]]) -> None:
     page, base, _ = browser_page
     page.goto(base + "figure1/")
-    visible = "img => getComputedStyle(img).display !== 'none'"
-    assert page.eval_on_selector(".gradtrace-figure img.gradtrace-light", visible)
-    assert not page.eval_on_selector(".gradtrace-figure img.gradtrace-dark", visible)
+    visible = "img => img.getBoundingClientRect().width > 0"
+    light, dark = ".gradtrace-pan .gradtrace-light img", ".gradtrace-pan .gradtrace-dark img"
+    assert page.eval_on_selector(light, visible)
+    assert not page.eval_on_selector(dark, visible)
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-    assert not page.eval_on_selector(".gradtrace-figure img.gradtrace-light", visible)
-    assert page.eval_on_selector(".gradtrace-figure img.gradtrace-dark", visible)
+    assert not page.eval_on_selector(light, visible)
+    assert page.eval_on_selector(dark, visible)
 
 
 def test_engine_page_quotes_the_current_source(site: Path) -> None:
@@ -399,7 +399,7 @@ def test_the_docs_run_the_notebook_in_this_python(
     )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     spec = importlib.util.spec_from_file_location(
-        "gradtrace_docs_hooks", ROOT / "docs" / "hooks.py"
+        "gradtrace_docs_notebook_hook", ROOT / "docs" / "notebook_hook.py"
     )
     assert spec is not None and spec.loader is not None
     hooks = importlib.util.module_from_spec(spec)

@@ -1,7 +1,8 @@
-"""The mkdocs plugin on its own: Markdown scanning, math, the fence, and a course author's site."""
+"""The mkdocs plugin on its own: fences, math, a block's process, and a course author's site."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -9,88 +10,84 @@ import sys
 import textwrap
 from pathlib import Path
 
+import markdown
 import pytest
 
 from gradtrace.mathml import MathError, to_mathml
 from gradtrace.mkdocs.fence import FenceError, run_block
-from gradtrace.mkdocs.markdown import (
-    FenceSyntaxError,
-    find_fences,
-    find_markers,
-    parse_options,
-    replace_math,
-)
+from gradtrace.mkdocs.markdown import MathExtension, scan_fences
 
-# -- Markdown scanning ------------------------------------------------------------
+# -- reading fences -------------------------------------------------------------------
 
 
-def test_fences_are_found_with_their_options_and_code() -> None:
-    md = "intro\n\n```gradtrace table=true root=f\nf = 1\n```\n\n```python\nx = 2\n```\n"
-    (fence,) = find_fences(md)
-    assert (fence.start, fence.end, fence.info, fence.code) == (
-        2,
-        5,
-        "table=true root=f",
-        "f = 1\n",
-    )
+def test_blocks_are_found_with_their_line_and_code() -> None:
+    md = 'intro\n\n```gradtrace table root="f"\nf = 1\n```\n\n```python\nx = 2\n```\n'
+    scan = scan_fences(md)
+    assert scan.starts == [(2, "f = 1")] and scan.unclosed is None
+    assert scan.markdown == md
 
 
-def test_a_fence_shown_inside_a_longer_fence_is_left_alone() -> None:
+def test_a_block_shown_inside_a_longer_fence_is_left_alone() -> None:
     md = "````markdown\n```gradtrace\nf = 1\n```\n````\n"
-    assert find_fences(md) == []
+    assert scan_fences(md).starts == []
 
 
-def test_indented_fence_is_dedented() -> None:
+def test_indented_block_is_dedented() -> None:
     md = "- item\n\n    ```gradtrace\n    a = 1\n      b = 2\n    ```\n"
-    (fence,) = find_fences(md)
-    assert fence.indent == "    " and fence.code == "a = 1\n  b = 2\n"
+    assert scan_fences(md).starts == [(2, "a = 1\n  b = 2")]
 
 
-def test_unclosed_fence_is_an_error() -> None:
-    with pytest.raises(FenceSyntaxError, match="never closed"):
-        find_fences("```gradtrace\nf = 1\n")
+def test_an_unclosed_block_is_found() -> None:
+    scan = scan_fences("# x\n\n```gradtrace\nf = 1\n")
+    assert scan.unclosed == 2 and scan.starts == []
 
 
-def test_markers_outside_code_only() -> None:
-    md = "<!-- gradtrace: figure1 -->\n```\n<!-- gradtrace: nope -->\n```\n  <!-- gradtrace:x-y -->"
-    assert [(m.line, m.name, m.indent) for m in find_markers(md)] == [
-        (0, "figure1", ""),
-        (4, "x-y", "  "),
-    ]
-
-
-def test_options_are_parsed_with_quotes_and_rejected_when_malformed() -> None:
-    assert parse_options('table=true caption="A neuron"') == {
-        "table": "true",
-        "caption": "A neuron",
-    }
-    with pytest.raises(FenceSyntaxError, match="key=value"):
-        parse_options("table")
-    with pytest.raises(FenceSyntaxError):
-        parse_options('caption="open')
-
-
-def test_math_is_replaced_outside_code_with_its_line() -> None:
-    seen: list[tuple[str, bool, int]] = []
-
-    def render(latex: str, display: bool, line: int) -> str:
-        seen.append((latex, display, line))
-        return "M"
-
-    md = "a $x$ b `$y$`\n\n```\n$z$\n```\n$$\nw^2\n$$\ncosts $5 and $6, \\$7"
-    out = replace_math(md, render)
-    assert out == "a M b `$y$`\n\n```\n$z$\n```\nM\ncosts $5 and $6, $7"
-    assert seen == [("x", False, 0), ("w^2", True, 5)]
+def test_unquoted_options_are_quoted_for_superfences_and_quoted_ones_kept() -> None:
+    md = '```gradtrace table=true caption="a=b c" rankdir=TB\nf = 1\n```\n'
+    first = scan_fences(md).markdown.split("\n")[0]
+    assert first == '```gradtrace table="true" caption="a=b c" rankdir="TB"'
 
 
 # -- math -------------------------------------------------------------------------
 
 
+def _math(text: str) -> tuple[str, list[tuple[str, str]]]:
+    errors: list[tuple[str, str]] = []
+    ext = MathExtension(lambda message, latex: errors.append((message, latex)))
+    return markdown.markdown(text, extensions=["tables", ext]), errors
+
+
+def test_math_outside_code_becomes_mathml() -> None:
+    html, errors = _math("a $x_1$ b `$y$` costs $5 and $6, \\$7\n\n    $z$\n\n$$\nw^2\n$$\n")
+    assert errors == []
+    assert html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"') == 1
+    assert (
+        '<div class="gradtrace-math"><math xmlns="http://www.w3.org/1998/Math/MathML" '
+        'display="block" alttext="w^2">'
+    ) in html
+    assert "<code>$y$</code>" in html and "<code>$z$\n</code>" in html
+    assert "costs $5 and $6, $7" in html  # not math; \\$ is a dollar sign
+
+
+def test_math_is_not_markdown() -> None:
+    html, _ = _math("$a_1 * b_2 * c_3$ and $x_{*}$")
+    assert "<em>" not in html and "<strong>" not in html
+
+
+def test_bad_math_is_reported_and_shown_as_code() -> None:
+    html, errors = _math("ok $\\nosuch{x}$ ok")
+    assert errors == [("cannot render $\\nosuch{x}$: unknown LaTeX command", "\\nosuch{x}")]
+    assert '<code class="gradtrace-bad-math">\\nosuch{x}</code>' in html
+
+
 def test_mathml_has_the_structure_and_source() -> None:
     markup = to_mathml(r"\frac{\partial f}{\partial w_1}", display=True)
-    assert markup.startswith('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">')
+    assert markup.startswith(
+        '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block" '
+        'alttext="\\frac{\\partial f}{\\partial w_1}">'
+    )
     assert "<mfrac>" in markup and "<msub><mi>w</mi><mn>1</mn></msub>" in markup
-    assert r'<annotation encoding="application/x-tex">\frac{\partial f}{\partial w_1}' in markup
+    assert "<annotation" not in markup  # its text would show twice in search excerpts
 
 
 def test_mathml_errors_are_clear() -> None:
@@ -229,8 +226,8 @@ def test_fence_works_in_any_site_that_lists_the_plugin(tmp_path: Path) -> None:
     build = _build(tmp_path)
     assert build.returncode == 0, build.stderr
     page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
-    assert '<figure class="gradtrace-figure">' in page
-    assert "<figcaption>A tanh neuron</figcaption>" in page
+    assert '<figure class="gradtrace-figure" style="--gt-width: ' in page
+    assert "<figcaption>A tanh neuron <" in page
     assert "<math" in page and "<table>" in page
     assert re.search(r'<li>\s*<p>in a list.*?</p>\s*<div class="gradtrace-math"><math', page, re.S)
     assert 'class="gradtrace-widget' in page and "<script" in page  # widget=true
@@ -267,12 +264,11 @@ def test_failing_block_fails_strict_build_with_page_and_line(tmp_path: Path) -> 
     assert "This gradtrace block failed</strong> (lecture.md:16): ZeroDivisionError" in page
 
 
-def test_bad_math_and_unknown_marker_fail_strict_build(tmp_path: Path) -> None:
-    _make_site(tmp_path, {"index.md": "# x\n\ntext\n\n$\\nosuch{x}$\n\n<!-- gradtrace: nope -->\n"})
+def test_bad_math_fails_strict_build_with_page_and_line(tmp_path: Path) -> None:
+    _make_site(tmp_path, {"index.md": "---\ntitle: x\n---\n# x\n\ntext\n\n$\\nosuch{x}$\n"})
     build = _build(tmp_path)
     assert build.returncode != 0
-    assert "index.md:5: cannot render" in build.stderr
-    assert "index.md:7: no generated snippet 'nope'" in build.stderr
+    assert "index.md:8: cannot render" in build.stderr
 
 
 def test_cache_skips_work_for_prose_edits_and_prunes_stale_results(tmp_path: Path) -> None:
@@ -373,55 +369,90 @@ def test_endless_block_is_stopped_and_reported(tmp_path: Path) -> None:
     assert "gradtrace: 2 results generated" in build.stderr
 
 
-# -- issue 16 -------------------------------------------------------------------------
+# -- what a block may depend on ---------------------------------------------------------
 
-TOKENS_PAGE = """\
-    # Tokens
+LOCAL_MODULE_PAGE = """\
+    # Local
 
-    ```gradtrace table=true widget=true
+    ```gradtrace
+    from helpers import scale
     from gradtrace import Value
-    a = Value(1.0, "GRADTRACEPLACEHOLDER0END")
-    b = Value(2.0, "GRADTRACEPLACEHOLDER1END")
-    c = Value(3.0, "GRADTRACEPLACEHOLDER2END")
-    f = a * b + c
-    f.label = "GRADTRACEPLACEHOLDER3END"
+    x = Value(2.0, "x")
+    y = scale(x)
     ```
     """
 
 
-def test_labels_that_look_like_placeholders_stay_text(tmp_path: Path) -> None:
-    import html as html_module
-    import json
+def test_a_block_importing_a_local_module_is_redrawn_when_the_module_changes(
+    tmp_path: Path,
+) -> None:
+    _make_site(tmp_path, {"lectures/one.md": LOCAL_MODULE_PAGE, "index.md": "# x\n"})
+    helpers = tmp_path / "docs/lectures/helpers.py"  # next to the page, as for a script
+    helpers.write_text("def scale(v):\n    return v * 3.0\n", encoding="utf-8")
+    first = _build(tmp_path)
+    assert first.returncode == 0, first.stderr
+    page = tmp_path / "site/lectures/one/index.html"
+    svg = _block_svg(page)
+    assert "6.0000" in svg and "3.0000" in svg  # y = 3x = 6, dy/dx = 3
 
-    _make_site(tmp_path, {"index.md": TOKENS_PAGE})
+    again = _build(tmp_path)
+    assert "gradtrace: 0 results generated, 1 from the cache" in again.stderr
+
+    helpers.write_text("def scale(v):\n    return v * 5.0\n", encoding="utf-8")
+    edited = _build(tmp_path)
+    assert "gradtrace: 1 results generated, 0 from the cache" in edited.stderr
+    svg = _block_svg(page)
+    assert "10.0000" in svg and "5.0000" in svg  # y = 5x = 10, dy/dx = 5
+
+
+def _block_svg(page: Path) -> str:
+    (src,) = re.findall(r'<img src="([^"]+block-[0-9a-f]{12}\.svg)"', page.read_text("utf-8"))
+    return (page.parent / src).read_text(encoding="utf-8")
+
+
+PATCHING_PAGE = """\
+    # Patched
+
+    ```gradtrace
+    from gradtrace import Value
+    Value.tanh = lambda self: self * 100.0   # a block that breaks the engine for itself
+    a = Value(0.5, "a")
+    b = a.tanh()
+    ```
+    """
+
+TANH_PAGE = """\
+    # Tanh
+
+    ```gradtrace
+    from gradtrace import Value
+    c = Value(0.5, "c")
+    d = c.tanh()
+    ```
+    """
+
+
+def test_blocks_cannot_change_each_other(tmp_path: Path) -> None:
+    """A block that monkeypatches Value.tanh changes neither another page's figure nor
+    what stays cached after it is fixed (issue 16, item 3)."""
+    _make_site(tmp_path, {"a.md": PATCHING_PAGE, "b.md": TANH_PAGE})
     build = _build(tmp_path)
     assert build.returncode == 0, build.stderr
-    page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
-    labels = [f"GRADTRACEPLACEHOLDER{n}END" for n in range(4)]
-    # The Markdown table shows each label as a cell of its own, as written.
-    for label in labels:
-        assert f"<td>{label}</td>" in page
-    assert page.count('<figure class="gradtrace-figure">') == 1
-    assert page.count('class="gradtrace-widget"') == 1
-    # The widget's JSON is intact and holds the labels as labels.
-    (config,) = re.findall(
-        r'<script type="application/json" class="gt-config">(.*?)</script>', page
+    patched, other = (
+        _block_svg(tmp_path / "site/a/index.html"),
+        _block_svg(tmp_path / "site/b/index.html"),
     )
-    nodes = json.loads(html_module.unescape(config) if "&quot;" in config else config)["graph"]
-    assert {n["label"] for n in nodes["nodes"]} >= set(labels)
+    assert "50.0000" in patched  # its own patched tanh: 0.5 × 100
+    assert "0.4621" in other and "0.7864" in other  # tanh(0.5), 1 − tanh²(0.5)
 
-
-def test_heading_ids_with_math_are_stable(tmp_path: Path) -> None:
-    _make_site(tmp_path, {"index.md": "# Top\n\n## Split $f$ in two\n\ntext $x$\n"})
-    ids = []
-    for _ in range(2):
-        build = _build(tmp_path)
-        assert build.returncode == 0, build.stderr
-        page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
-        (heading,) = re.findall(r'<h2 id="([^"]+)"', page)
-        assert f'href="#{heading}"' in page  # the table of contents links to it
-        ids.append(heading)
-    assert ids[0] == ids[1] == "split-gradtraceplaceholder0end-in-two"
+    fixed = tmp_path / "docs/a.md"
+    fixed.write_text(
+        fixed.read_text(encoding="utf-8").replace("Value.tanh = ", "unused = "), encoding="utf-8"
+    )
+    build = _build(tmp_path)
+    assert "gradtrace: 1 results generated, 1 from the cache" in build.stderr
+    assert "0.4621" in _block_svg(tmp_path / "site/a/index.html")
+    assert "0.4621" in _block_svg(tmp_path / "site/b/index.html")
 
 
 def test_an_unclosed_block_is_an_error_on_the_page_and_in_strict_builds(tmp_path: Path) -> None:
@@ -450,8 +481,57 @@ def test_an_unclosed_block_is_an_error_on_the_page_and_in_strict_builds(tmp_path
     )
     assert lenient.returncode == 0, lenient.stderr
     html = (tmp_path / "site/index.html").read_text(encoding="utf-8")
-    assert html.count('<figure class="gradtrace-figure">') == 1  # the closed block before it
+    assert html.count('<figure class="gradtrace-figure"') == 1  # the closed block before it
     assert "This gradtrace block failed</strong> (index.md:8): the gradtrace block is never" in html
+
+
+FORGING_PAGE = """\
+    # Tokens \x02wzxhzdk:0\x03 and GRADTRACEPLACEHOLDER0END
+
+    ```gradtrace table widget
+    from gradtrace import Value
+    a = Value(1.0, "\x02wzxhzdk:0\x03")
+    b = Value(2.0, "GRADTRACEPLACEHOLDER0END")
+    f = a * b
+    f.label = "\x02wzxhzdk:1\x03"
+    ```
+
+    Text $x$ and \x02wzxhzdk:2\x03.
+    """
+
+
+def test_no_text_or_label_can_forge_a_placeholder(tmp_path: Path) -> None:
+    """Figures, widgets and formulas reach the page through Python-Markdown's htmlStash,
+    whose placeholders are made of control characters Markdown strips from every source
+    (issue 16, item 8): labels and text that look like them stay text."""
+    _make_site(tmp_path, {"index.md": FORGING_PAGE})
+    build = _build(tmp_path)
+    assert build.returncode == 0, build.stderr
+    page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert page.count('<figure class="gradtrace-figure"') == 1
+    assert page.count('class="gradtrace-widget"') == 1
+    assert page.count("<math ") == 1
+    assert "<td>GRADTRACEPLACEHOLDER0END</td>" in page
+    (config,) = re.findall(
+        r'<script type="application/json" class="gt-config">(.*?)</script>', page
+    )
+    labels = {n["label"] for n in json.loads(config)["graph"]["nodes"]}
+    # Markdown removes the control characters from the page, code included: nothing forged.
+    assert labels == {"GRADTRACEPLACEHOLDER0END", "wzxhzdk:0", "wzxhzdk:1"}
+    assert "Text <math" in page and "wzxhzdk:2." in page
+
+
+def test_heading_ids_with_math_are_stable_and_read_as_the_formula(tmp_path: Path) -> None:
+    _make_site(tmp_path, {"index.md": "# Top\n\n## Split $f$ in two\n\ntext $x$\n"})
+    ids = []
+    for _ in range(2):
+        build = _build(tmp_path)
+        assert build.returncode == 0, build.stderr
+        page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+        (heading,) = re.findall(r'<h2 id="([^"]+)"', page)
+        assert f'href="#{heading}"' in page  # the table of contents links to it
+        ids.append(heading)
+    assert ids[0] == ids[1] == "split-f-in-two"
 
 
 def _marked_dots(marker: str) -> list[int]:

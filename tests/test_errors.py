@@ -40,9 +40,8 @@ def test_every_gradtrace_exception_is_a_gradtrace_error() -> None:
     # The walk saw the modules that define errors, the docs plugin's among them.
     assert {
         "gradtrace.mathml.MathError",
-        "gradtrace.mkdocs.client.WorkerError",
+        "gradtrace.mkdocs.isolated.IsolationError",
         "gradtrace.mkdocs.fence.FenceError",
-        "gradtrace.mkdocs.artefacts.MissingModuleError",
         "gradtrace.nn.DataError",
     } <= set(found)
     outside = sorted(name for name, cls in found.items() if not issubclass(cls, GradtraceError))
@@ -53,8 +52,7 @@ def test_every_gradtrace_exception_is_a_gradtrace_error() -> None:
     ("name", "also"),
     [
         ("gradtrace.mathml.MathError", ValueError),
-        ("gradtrace.mkdocs.client.WorkerError", RuntimeError),
-        ("gradtrace.mkdocs.markdown.FenceSyntaxError", ValueError),
+        ("gradtrace.mkdocs.isolated.IsolationError", RuntimeError),
         ("gradtrace.nn.DataError", ValueError),
         ("gradtrace.nn.ModelError", ValueError),
         ("gradtrace.train.TrainingError", ValueError),

@@ -362,6 +362,17 @@
     cg.rules[id].backward(cg.children[id], d, gr, gr[id], d[id]);
   }
 
+  /** How much the root moves when node `id` alone is nudged by h (the nodes computed from it
+   * follow), divided by h: the finite difference a gradient predicts. Ids are topological. */
+  function nudged(cg, d, id, h) {
+    var e = new Float64Array(d);
+    e[id] += h;
+    for (var i = id + 1; i < cg.size; i++) {
+      if (cg.rules[i]) e[i] = cg.rules[i].forward(cg.children[i], e);
+    }
+    return (e[cg.root] - d[cg.root]) / h;
+  }
+
   function backward(cg, d) {
     var gr = seed(cg);
     for (var s = 0; s < cg.steps.length; s++) runRule(cg, d, gr, cg.steps[s]);
@@ -456,12 +467,15 @@
     this.cellData = {};
     this.cellGrad = {};
     this.rows = {};
+    this.cellNudge = {};
     var rows = root.querySelectorAll("tr[data-node]");
     for (var r = 0; r < rows.length; r++) {
       var node = rows[r].getAttribute("data-node");
       this.rows[node] = rows[r];
       this.cellData[node] = rows[r].querySelector(".gt-data");
       this.cellGrad[node] = rows[r].querySelector(".gt-grad");
+      var nudge = rows[r].querySelector(".gt-nudge");
+      if (nudge) this.cellNudge[node] = nudge;
     }
     this.status = root.querySelector(".gt-status");
     this.playButton = root.querySelector(".gt-play");
@@ -586,6 +600,10 @@
       return;
     }
     this.data = forward(cg, this.values);
+    var h = this.config.nudge;
+    for (var nid in this.cellNudge) {
+      setText(this.cellNudge[nid], formatNumber(nudged(cg, this.data, Number(nid), h), this.precision, this.number));
+    }
     this.grad = seed(cg);
     var rules = !this.walking ? cg.steps.length : this.pass === FORWARD ? 0 : this.walk;
     for (var s = 0; s < rules; s++) runRule(cg, this.data, this.grad, cg.steps[s]);

@@ -39,6 +39,7 @@ marks rows with the classes `gt-active`, `gt-receiving`, `gt-pending` and `gt-un
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import html
 import json
@@ -65,6 +66,7 @@ from gradtrace.graph import Graph, Node, as_graph
 from gradtrace.notation import (
     Naming,
     generated_name,
+    reference_name,
 )
 from gradtrace.ops import ALIASES
 from gradtrace.steps import StepsError, walk
@@ -119,6 +121,7 @@ def to_html(
     number: str = "fixed",
     show_grad: bool = True,
     highlight: str | None = None,
+    nudge: float | None = None,
 ) -> str:
     """The live demo of a graph, as a self-contained page or an embeddable fragment.
 
@@ -152,6 +155,9 @@ def to_html(
             drawing, the page shows the one that matches the reader's colour scheme.
         rankdir: Direction of the figure's flow, as `to_dot`'s (`"LR"`, `"TB"`, ...).
         collapse: Scope names drawn as one node each, as `to_dot`'s.
+        nudge: A step h for a finite-difference column in the table: for each value,
+            how much the output moves when that value alone is nudged by h, divided
+            by h, which the gradient predicts (None: no such column).
 
     Returns:
         The HTML text.
@@ -184,6 +190,8 @@ def to_html(
     }
     # The figure is what can take minutes: refuse a drawing too big for it first.
     checked_dot(graph, max_nodes=max_nodes, max_edges=max_edges, theme=theme or "light", **look)
+    if nudge is not None and not (isinstance(nudge, int | float) and 0 < nudge < math.inf):
+        raise WidgetError(f"nudge must be a positive number, got {nudge!r}")
     controls = _controls(graph, inputs, ranges or {})
     graph_dict = graph_to_dict(graph)
     naming = Naming(graph)
@@ -192,6 +200,8 @@ def to_html(
     heading = title if title is not None else f"Live demo: {root_name}"
     chosen = [precision, all_nodes, heading, _theme_key(theme), rankdir, list(collapse)]
     chosen += [number, show_grad, highlight]
+    if nudge is not None:
+        chosen.append(nudge)
     key = json.dumps([graph_dict, controls, chosen], ensure_ascii=False)
     prefix = widget_id or "gt" + hashlib.sha256(key.encode()).hexdigest()[:8]
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", prefix):
@@ -200,7 +210,7 @@ def to_html(
     if theme is not None:
         theme = options.check("theme", theme)  # a name, or a Theme (from a .toml file)
     themes = (theme,) if theme is not None else ("light", "dark")
-    svg, svg_ids = _figure(graph, prefix, themes, look, timeout)
+    svg, svg_ids = _figure(graph, prefix, themes, look, timeout, root_name)
     try:
         steps = walk(graph)
     except StepsError:  # an operation the page cannot recompute: it is shown read-only
@@ -220,6 +230,8 @@ def to_html(
         "steps": passes,
         "text": TEXT,
     }
+    if nudge is not None:
+        config["nudge"] = float(nudge)
     body = "\n".join(
         [
             f'<div class="gradtrace-widget" id="{prefix}" data-gt-widget="1">',
@@ -228,7 +240,7 @@ def to_html(
             _walk_html(prefix),
             f'<figure class="gt-figure" aria-label="Computational graph of {_e(root_name)}">'
             f"{svg}</figure>",
-            _table_html(graph, precision, number, all_nodes, root),
+            _table_html(graph, precision, number, all_nodes, root, nudge),
             "</div>",
         ]
     )
@@ -452,6 +464,7 @@ def _figure(
     themes: tuple[Any, ...],
     look: dict[str, Any],
     timeout: float | None,
+    root_name: str = "f",
 ) -> tuple[str, dict[str, list[list[str]]]]:
     """The SVG drawings (by default a light and a dark one) and, per node, its parts' ids.
 
@@ -469,7 +482,10 @@ def _figure(
         svg = svg[svg.index("<svg") :].strip()
         svg = re.sub(r"<title>.*?</title>\n?", "", svg, flags=re.S)  # "v3->op7" tooltips
         shown = f"gt-svg-{name}" if len(themes) > 1 else "gt-svg-only"
-        svg = svg.replace("<svg", f'<svg class="gt-svg {shown}" role="img"', 1)
+        label = f"Computational graph of {root_name}; the trace table below lists its numbers"
+        svg = svg.replace(
+            "<svg", f'<svg class="gt-svg {shown}" role="img" aria-label="{_e(label)}"', 1
+        )
         svg = _fit(svg)
         present = set(re.findall(r'\sid="([^"]*)"', svg))
         for node in graph:
@@ -489,7 +505,7 @@ _PARTS = ("node", "data", "grad", "op", "edges")
 
 #: Narrower than this share of its natural size, a figure scrolls sideways instead of
 #: shrinking further (its text would become too small to read).
-_MIN_SCALE = 0.55
+_MIN_SCALE = 11 / 16  # Graphviz's 12 pt gradients (16 px) stay at least 11 px
 
 
 def _fit(svg: str) -> str:
@@ -523,12 +539,29 @@ def _theme_key(theme: Any) -> Any:
     return theme if theme is None or isinstance(theme, str) else list(vars(theme).values())
 
 
-def _table_html(graph: Graph, precision: int, number: str, all_nodes: bool, root: int) -> str:
-    """The public trace table (`to_html_table`), headed with the output the script computes."""
+def _table_html(
+    graph: Graph, precision: int, number: str, all_nodes: bool, root: int, nudge: float | None
+) -> str:
+    """The public trace table (`to_html_table`), headed with the output the script computes,
+    plus, with `nudge`, a finite-difference column the script fills (`td.gt-nudge`)."""
     output = root if len(graph) else None
     table = to_html_table(
         graph, precision=precision, number=number, all_nodes=all_nodes, output=output
     )
+    if nudge is not None:
+        label = graph.nodes[root].label if len(graph) else ""
+        f = reference_name(label) if label else "f"  # as the gradient column's header
+        head = (
+            f'<th scope="col" class="gt-nudge">Nudge by h = {decimal.Decimal(repr(nudge)):f}: '
+            f'<span class="gt-nowrap">Δ{_e(f)} / h</span></th>'
+        )
+        lines = table.splitlines()
+        for k, line in enumerate(lines):  # to_html_table's documented rows: one per line
+            if line.endswith("</tr></thead>"):
+                lines[k] = line.removesuffix("</tr></thead>") + head + "</tr></thead>"
+            elif line.startswith("<tr data-node=") and line.endswith("</tr>"):
+                lines[k] = line.removesuffix("</tr>") + '<td class="gt-nudge">—</td></tr>'
+        table = "\n".join(lines) + "\n"
     return (
         '<div class="gt-table-wrap" tabindex="0" role="region" aria-label="Trace table">'
         f"\n{table}</div>"

@@ -1,17 +1,15 @@
-"""The gradtrace mkdocs plugin: generated figures and tables, the `gradtrace` fence, offline math.
+"""The gradtrace mkdocs plugin: the ```` ```gradtrace ```` fence and offline math for any site.
 
 Enable it in `mkdocs.yml`:
 
 ```yaml
 plugins:
   - search
-  - gradtrace:
-      generate: [figure1, training]   # optional: gradtrace's own site artefacts
-      precision: 4
+  - gradtrace
 ```
 
-The plugin class is loaded lazily, so the build worker
-(`python -m gradtrace.mkdocs.worker`) starts without importing mkdocs.
+The plugin class is loaded lazily, so a block's own process
+(`python -m gradtrace.mkdocs.fence`) starts without importing mkdocs.
 """
 
 from __future__ import annotations

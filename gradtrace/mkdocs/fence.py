@@ -1,37 +1,43 @@
-"""Running one ```` ```gradtrace ```` block: execute its Python, draw the graph it built.
+"""One ```` ```gradtrace ```` block: run its Python, draw the graph it built.
 
-This runs inside the build worker (a fresh interpreter, so the figures come
-from the code as it is now). The block's code goes through `gradtrace.capture`,
-the same path as `gradtrace export`: it runs as `__main__` in a namespace of its
-own; the graph is drawn from `root=NAME` if given, otherwise from the value no
-other was computed from (the last one made, when there are several), values are
-named after the code's variables, and `backward()` runs unless the block already
-computed gradients.
+A block is a `pymdownx.superfences` custom fence (the plugin registers it). Its
+options follow the fence's language, as superfences reads them: bare words for
+yes/no options, `key="value"` for the others (`key=value` is accepted too):
 
-A block's options (on the fence line, `key=value`):
+    ```gradtrace table widget root="f" caption="A tanh neuron"
 
 | option | default | meaning |
 |---|---|---|
 | `root` | auto | the variable(s) to draw, comma-separated |
-| `all_roots` | `false` | draw every value no other was computed from |
-| `table` | `false` | add the forward/backward trace table |
-| `widget` | `false` | add the live demo (sliders for the inputs) |
-| `grad` | `true` | show gradients (runs `backward()` if the block did not) |
+| `all_roots` | no | draw every value no other was computed from |
+| `table` | no | add the forward/backward trace table |
+| `widget` | no | add the live demo (sliders for the inputs) |
+| `grad` | yes | show gradients (runs `backward()` if the block did not) |
 | `rankdir` | `LR` | `LR` (left to right) or `TB` (top to bottom) |
 | `precision` | site's | decimals shown |
 | `collapse` | none | scope names to fold into one node, comma-separated |
 | `caption` | none | a caption under the figure |
+
+The code runs in a fresh Python process (`python -m gradtrace.mkdocs.fence`,
+see `isolated.py`) through `gradtrace.capture`, the same path as `gradtrace
+export`: as `__main__` in a namespace of its own, the page's folder first on
+`sys.path`, values named after the code's variables, `backward()` run unless the
+block computed gradients. That process returns *parts* (a figure's SVG files,
+a trace table in Markdown, the widget's HTML) and the plugin's process turns
+them into the page's HTML (`to_html`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
+import re
+import sys
 from typing import Any
 
 from gradtrace.errors import GradtraceError
-from gradtrace.mkdocs.artefacts import Part, figure_files, import_optional
 
-__all__ = ["OPTIONS", "FenceError", "run_block"]
+__all__ = ["OPTIONS", "FenceError", "check_options", "figure_part", "run_block", "to_html"]
 
 #: Every option a block accepts, with its default.
 OPTIONS: dict[str, str] = {
@@ -46,7 +52,19 @@ OPTIONS: dict[str, str] = {
     "caption": "",
 }
 
+#: The module a block runs in (`python -m`, see `isolated.py`).
+FENCE_MODULE = "gradtrace.mkdocs.fence"
+
+#: Where generated figures go in the site.
+ASSETS = "assets/gradtrace"
+
+#: A figure is never shown smaller than this share of its natural size: Graphviz's 12 pt
+#: gradients (16 CSS px) stay at least 11 px. A narrower column scrolls it sideways.
+MIN_SCALE = 11 / 16
+
 _FILENAME = "<gradtrace block>"
+
+Part = dict[str, Any]
 
 
 class FenceError(GradtraceError):
@@ -57,6 +75,9 @@ class FenceError(GradtraceError):
         self.line = line
 
 
+# -- the child process ------------------------------------------------------------------------
+
+
 def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, Any]:
     """Execute a block and return its output parts and the files they refer to.
 
@@ -64,13 +85,14 @@ def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, A
     a file: the same output, the same names, the same backward rule.
 
     Returns:
-        `{"parts": [...], "files": {path: text}}` as described in
-        `gradtrace.mkdocs.artefacts`.
+        `{"parts": [...], "files": {path: text}}`: a part is `{"figure": {...}}`
+        (light and dark SVG paths, size, alt text, caption), `{"markdown": table}`
+        or `{"html": widget}`.
 
     Raises:
         FenceError: Bad options, an exception in the code, or nothing to draw.
     """
-    opts = _check_options(options, precision)
+    opts = check_options(options, precision)
     from gradtrace.capture import CaptureError, capture_code
 
     try:
@@ -102,23 +124,53 @@ def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, A
                 )
         dot_options["collapse"] = tuple(opts["collapse"])
     digest = hashlib.sha256(code.encode() + repr(sorted(options.items())).encode()).hexdigest()
-    try:
-        files, figure = figure_files(f"block-{digest[:12]}", graph, dot_options)
-    except Exception as error:
-        raise FenceError(f"cannot draw the graph: {type(error).__name__}: {error}") from None
-    figure["figure"]["alt"] = "Computational graph of " + ", ".join(captured.roots)
-    figure["figure"]["caption"] = opts["caption"]
-    parts: list[Part] = [figure]
+    from gradtrace.export.render import to_svg
+
+    stem = f"{ASSETS}/block-{digest[:12]}"
+    files = {
+        f"{stem}.svg": to_svg(graph, theme="light", **dot_options),
+        f"{stem}-dark.svg": to_svg(graph, theme="dark", **dot_options),
+    }
+    alt = "Computational graph of " + ", ".join(captured.roots)
+    parts: list[Part] = [figure_part(stem, files[f"{stem}.svg"], alt, opts["caption"])]
     if opts["table"]:
-        table = import_optional("gradtrace.export.table")
-        parts.append({"markdown": table.to_markdown(graph, precision=opts["precision"])})
+        from gradtrace.export.table import to_markdown
+
+        parts.append({"markdown": to_markdown(graph, precision=opts["precision"])})
     if opts["widget"]:
-        widget = import_optional("gradtrace.export.widget")
-        parts.append({"html": widget.to_html(graph, standalone=False, precision=opts["precision"])})
+        from gradtrace.export.widget import to_html as widget_html
+
+        parts.append({"html": widget_html(graph, standalone=False, precision=opts["precision"])})
     return {"parts": parts, "files": files}
 
 
-def _check_options(options: dict[str, str], precision: int) -> dict[str, Any]:
+def figure_part(stem: str, svg: str, alt: str, caption: str = "", narrow: bool = False) -> Part:
+    """A figure part for `STEM.svg` and `STEM-dark.svg` (plus `STEM-narrow*.svg` if `narrow`).
+
+    Its natural size is read from the light SVG (Graphviz and matplotlib write it in pt).
+    """
+    figure: dict[str, Any] = {"stem": stem, "alt": alt, "caption": caption, "narrow": narrow}
+    size = re.search(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"', svg)
+    if size:
+        figure["width"] = round(float(size.group(1)) * 4 / 3)  # 1 pt = 4/3 CSS px
+        figure["height"] = round(float(size.group(2)) * 4 / 3)
+    return {"figure": figure}
+
+
+def _handle(request: dict[str, Any]) -> dict[str, Any]:
+    sys.path.insert(0, request["folder"])  # the page's folder, as `python FILE.py` would
+    return run_block(request["code"], request["options"], request["precision"])
+
+
+# -- options ----------------------------------------------------------------------------------
+
+
+def check_options(options: dict[str, str], precision: int) -> dict[str, Any]:
+    """The block's options, checked and typed (defaults filled in).
+
+    Raises:
+        FenceError: An unknown option or a value that does not fit it.
+    """
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise FenceError(f"unknown option {unknown[0]!r}; the options are {', '.join(OPTIONS)}")
@@ -149,8 +201,73 @@ def _check_options(options: dict[str, str], precision: int) -> dict[str, Any]:
 
 def _boolean(key: str, text: str) -> bool:
     lowered = text.lower()
-    if lowered in ("true", "yes", "1", "on"):
+    if lowered in ("true", "yes", "1", "on", key):  # a bare word: superfences gives key=key
         return True
     if lowered in ("false", "no", "0", "off"):
         return False
     raise FenceError(f"{key}={text!r} must be true or false")
+
+
+# -- the page's HTML (in the mkdocs process) ---------------------------------------------------
+
+
+def to_html(parts: list[Part], page_url: str) -> str:
+    """The HTML of a block's (or a generated snippet's) parts, for a page at `page_url`.
+
+    Tables are Markdown (the one `to_markdown` every surface shares) converted by
+    Python-Markdown's `tables` extension, so the theme styles them as any table.
+    """
+    out = []
+    for part in parts:
+        if "figure" in part:
+            out.append(figure_html(part["figure"], page_url))
+        elif "markdown" in part:
+            import markdown
+
+            out.append(markdown.markdown(part["markdown"], extensions=["tables"]))
+        else:
+            out.append(part["html"])
+    return "\n".join(out)
+
+
+def figure_html(figure: dict[str, Any], page_url: str) -> str:
+    """A figure in both palettes that fits the column, scrolls sideways below `MIN_SCALE`
+    of its natural size, and opens full size on a click."""
+
+    from mkdocs.utils import get_relative_url
+
+    def url(suffix: str) -> str:
+        return html.escape(get_relative_url(f"{figure['stem']}{suffix}.svg", page_url))
+
+    alt = html.escape(figure.get("alt", ""))
+    width, height = figure.get("width"), figure.get("height")
+    size = f' width="{width}" height="{height}"' if width and height else ""
+    style = ""
+    if width:  # a figure with a narrow variant for phones needs no minimum
+        least = 0 if figure.get("narrow") else round(width * MIN_SCALE)
+        style = f' style="--gt-width: {width}px; --gt-min: {least}px"'
+    images, full = [], []
+    for theme, suffix in (("light", ""), ("dark", "-dark")):
+        narrow = ""
+        if figure.get("narrow"):
+            narrow = f'<source media="(max-width: 40em)" srcset="{url("-narrow" + suffix)}">'
+        images.append(
+            f'<a class="gradtrace-{theme}" href="{url(suffix)}">'
+            f'<picture>{narrow}<img src="{url(suffix)}" alt="{alt}"{size}></picture></a>'
+        )
+        full.append(f'<a class="gradtrace-{theme}" href="{url(suffix)}">open it full size</a>')
+    caption = html.escape(figure.get("caption", ""))
+    return (
+        f'<figure class="gradtrace-figure"{style}>'
+        f'<div class="gradtrace-pan">{"".join(images)}</div>'
+        f'<figcaption>{caption}{" " if caption else ""}<span class="gradtrace-tools">'
+        f'<span class="gradtrace-hint">Scroll sideways to see all of it, or </span>'
+        f'<span class="gradtrace-nohint">Click to </span>{"".join(full)}</span>'
+        "</figcaption></figure>"
+    )
+
+
+if __name__ == "__main__":
+    from gradtrace.mkdocs.isolated import serve
+
+    serve(_handle)

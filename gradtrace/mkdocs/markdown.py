@@ -1,232 +1,160 @@
-"""Reading a page's Markdown: `gradtrace` fences, `<!-- gradtrace: name -->` markers and `$math$`.
+"""Markdown for the plugin: `$math$` as a Python-Markdown extension, and a check of the fences.
 
-Pure text functions with no mkdocs in them, so they are easy to test. Fences
-follow CommonMark's rules: a block opened with N backticks (or tildes) closes
-only at a line of at least N of the same character, so a ```` ```gradtrace ````
-example shown *inside* a four-backtick block is left alone.
+- `MathExtension` turns `$…$` and `$$…$$` into MathML (`gradtrace.mathml`) and
+  hands it to Python-Markdown's `htmlStash`, the way Markdown keeps raw HTML
+  away from its other rules: its placeholders use control characters that
+  Markdown removes from every source, so no text on a page (and no label in a
+  table) can forge one. It runs after inline code spans and before escapes and
+  emphasis, so `` `$x$` `` stays code and `$a_1 * b_2$` is not emphasis.
+- `scan_fences` reads a page's fence lines without rendering anything: where each
+  ```` ```gradtrace ```` block starts (for error messages), and the two mistakes
+  superfences would pass over silently: a block never closed, and an option
+  written `key=value` (superfences reads `key="value"`; the scan quotes it).
 """
 
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from gradtrace.errors import GradtraceError
+from markdown import Extension, Markdown
+from markdown.blockprocessors import BlockProcessor
+from markdown.inlinepatterns import InlineProcessor
+from markdown.util import AtomicString
 
-__all__ = [
-    "Fence",
-    "FenceSyntaxError",
-    "Marker",
-    "find_fences",
-    "find_markers",
-    "parse_options",
-    "replace_math",
-]
+from gradtrace.mathml import MathError, to_mathml
+
+__all__ = ["FenceScan", "MathExtension", "scan_fences"]
 
 FENCE_LANGUAGE = "gradtrace"
 
-_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*gradtrace:\s*(?P<name>[\w.-]+)\s*-->\s*$")
+
+# -- math ---------------------------------------------------------------------------------------
+
+# $$x$$ (display), or $x$: no space just inside the dollars, and not followed by a digit
+# (so "$5 and $6" is text). `\$` is a dollar sign.
+_MATH = (
+    r"(?<!\\)\$\$(?P<display>.+?)\$\$"
+    r"|(?<![\\$])\$(?=[^\s$])(?P<inline>.+?)(?<=[^\s\\$])\$(?![\d$])"
+)
+
+#: Called with (message, LaTeX source) for a formula that cannot be rendered.
+OnError = Callable[[str, str], None]
 
 
-class FenceSyntaxError(GradtraceError, ValueError):
-    """A `gradtrace` fence that cannot be read (unclosed, or a malformed option).
+class MathExtension(Extension):  # type: ignore[misc]
+    """`$…$` (inline) and `$$…$$` (display) to MathML; `on_error` hears about bad formulas."""
+
+    def __init__(self, on_error: OnError | None = None) -> None:
+        super().__init__()
+        self.on_error = on_error
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.ESCAPED_CHARS.append("$")
+        md.inlinePatterns.register(_InlineMath(_MATH, md, self), "gradtrace-math", 185)
+        md.parser.blockprocessors.register(_DisplayMath(md.parser, md, self), "gradtrace-math", 12)
+
+    def render(self, md: Markdown, latex: str, display: bool) -> str:
+        """A stash placeholder for the formula's MathML (its escaped source if it is bad)."""
+        try:
+            markup = to_mathml(latex, display=display)
+        except MathError as error:
+            if self.on_error is not None:
+                self.on_error(str(error), latex)
+            markup = f'<code class="gradtrace-bad-math">{_escape(latex)}</code>'
+        placeholder: str = md.htmlStash.store(markup)
+        return placeholder
+
+
+class _InlineMath(InlineProcessor):  # type: ignore[misc]
+    def __init__(self, pattern: str, md: Markdown, extension: MathExtension) -> None:
+        super().__init__(pattern, md)
+        self.extension = extension
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:
+        display = m.group("display") is not None
+        latex = (m.group("display") if display else m.group("inline")).strip()
+        return self.extension.render(self.md, latex, display), m.start(0), m.end(0)
+
+
+class _DisplayMath(BlockProcessor):  # type: ignore[misc]
+    """A paragraph that is one `$$…$$` formula becomes a (scrollable) block of its own."""
+
+    RE = re.compile(r"^\s*\$\$(?P<latex>(?:(?!\$\$).)+)\$\$\s*$", re.S)
+
+    def __init__(self, parser: Any, md: Markdown, extension: MathExtension) -> None:
+        super().__init__(parser)
+        self.md = md
+        self.extension = extension
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return bool(self.RE.match(block))
+
+    def run(self, parent: etree.Element, blocks: list[str]) -> None:
+        m = self.RE.match(blocks.pop(0))
+        assert m is not None
+        div = etree.SubElement(parent, "div", {"class": "gradtrace-math"})
+        div.text = AtomicString(self.extension.render(self.md, m.group("latex").strip(), True))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- fences -------------------------------------------------------------------------------------
+
+_OPEN = re.compile(r"^(?P<indent>[ \t>]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>.*?)[ \t]*$")
+_LANGUAGE = re.compile(rf"^(?:\{{[ \t]*)?\.?{FENCE_LANGUAGE}(?=[\s}}]|$)")
+# A quoted value (kept as it is), or key=value without quotes (to be quoted).
+_OPTION = re.compile(r"\"[^\"]*\"|'[^']*'|(?<=\s)([A-Za-z]\w*)=([^\s\"']\S*)")
+
+
+@dataclass
+class FenceScan:
+    """What `scan_fences` found on a page.
 
     Attributes:
-        line: The 0-based line of the fence at fault, when known.
-        fences: For an unclosed fence, the well-formed fences before it (an unclosed
-            fence runs to the end of the page, so there are none after it).
+        starts: For each `gradtrace` block, (0-based line of its opening fence, its code).
+        unclosed: The opening line of a `gradtrace` block that is never closed, if any.
+        markdown: The page with `key=value` options on `gradtrace` fence lines quoted.
     """
 
-    def __init__(
-        self, message: str, *, line: int | None = None, fences: Sequence[Fence] = ()
-    ) -> None:
-        super().__init__(message)
-        self.line = line
-        self.fences = list(fences)
+    starts: list[tuple[int, str]] = field(default_factory=list)
+    unclosed: int | None = None
+    markdown: str = ""
 
 
-@dataclass(frozen=True)
-class Fence:
-    """One ```` ```gradtrace ```` block of a page.
+def scan_fences(markdown: str) -> FenceScan:
+    """Find the `gradtrace` blocks of a page, as superfences will see them.
 
-    Attributes:
-        start: Index of the opening line (0-based).
-        end: Index of the line after the closing fence.
-        indent: The whitespace before the opening fence (inside a list or admonition).
-        info: The rest of the opening line after `gradtrace` (the options).
-        code: The block's Python source, with the indent removed.
+    A fence closes at a line holding the same fence (same character, same length),
+    so a ```` ```gradtrace ```` example shown inside a four-backtick block is code.
     """
-
-    start: int
-    end: int
-    indent: str
-    info: str
-    code: str
-
-
-@dataclass(frozen=True)
-class Marker:
-    """One `<!-- gradtrace: name -->` line: where a generated snippet goes."""
-
-    line: int
-    indent: str
-    name: str
-
-
-def _code_regions(lines: list[str]) -> list[tuple[int, int, str, str, str]]:
-    """Every fenced code block as (start, end, indent, language, info-rest)."""
-    regions: list[tuple[int, int, str, str, str]] = []
+    lines = markdown.split("\n")
+    scan = FenceScan()
     i = 0
     while i < len(lines):
         m = _OPEN.match(lines[i])
-        fence = m.group("fence") if m else ""
-        if not m or (fence[0] == "`" and "`" in m.group("info")):
+        if not m or (m["fence"][0] == "`" and "`" in m["info"]):
             i += 1
             continue
-        info = m.group("info").strip()
-        language, _, rest = info.partition(" ")
-        close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
-        j = i + 1
-        while j < len(lines) and not close.match(lines[j]):
-            j += 1
-        regions.append((i, j + 1, m.group("indent"), language, rest.strip()))
-        i = j + 1
-    return regions
+        close = re.compile(rf"^[ \t>]*{re.escape(m['fence'])}[ \t]*$")
+        end = next((j for j in range(i + 1, len(lines)) if close.match(lines[j])), None)
+        if _LANGUAGE.match(m["info"]):
+            if end is None:
+                scan.unclosed = i
+                break
+            lines[i] = _OPTION.sub(_quoted, lines[i])
+            indent = len(m["indent"])
+            code = "\n".join(line[indent:] for line in lines[i + 1 : end])
+            scan.starts.append((i, code))
+        i = len(lines) if end is None else end + 1
+    scan.markdown = "\n".join(lines)
+    return scan
 
 
-def find_fences(markdown: str) -> list[Fence]:
-    """The `gradtrace` fences of `markdown`, in page order.
-
-    Raises:
-        FenceSyntaxError: A `gradtrace` fence is never closed (the error carries its
-            line and the fences found before it).
-    """
-    lines = markdown.split("\n")
-    fences: list[Fence] = []
-    for start, end, indent, language, rest in _code_regions(lines):
-        if language.strip("{}.") != FENCE_LANGUAGE:
-            continue
-        if end > len(lines):
-            raise FenceSyntaxError(
-                "the gradtrace block is never closed, so it and the rest of the page are shown "
-                "as code; end it with a line of backticks",
-                line=start,
-                fences=fences,
-            )
-        body = [_dedent(line, indent) for line in lines[start + 1 : end - 1]]
-        fences.append(Fence(start, end, indent, rest, "\n".join(body) + "\n"))
-    return fences
-
-
-def find_markers(markdown: str) -> list[Marker]:
-    """The `<!-- gradtrace: name -->` lines outside code blocks, in page order."""
-    lines = markdown.split("\n")
-    inside = _inside_code(lines)
-    markers = []
-    for i, line in enumerate(lines):
-        m = _MARKER.match(line)
-        if m and not inside[i]:
-            markers.append(Marker(i, m.group("indent"), m.group("name")))
-    return markers
-
-
-def parse_options(info: str) -> dict[str, str]:
-    """`key=value` options of a fence line (values may be quoted): `root=f table=true`.
-
-    Raises:
-        FenceSyntaxError: A word is not `key=value`, or a quote is unbalanced.
-    """
-    try:
-        words = shlex.split(info)
-    except ValueError as error:
-        raise FenceSyntaxError(f"cannot read the options {info!r}: {error}") from None
-    options: dict[str, str] = {}
-    for word in words:
-        key, eq, value = word.partition("=")
-        if not eq or not key:
-            raise FenceSyntaxError(f"option {word!r} is not key=value (for example table=true)")
-        options[key] = value
-    return options
-
-
-def _dedent(line: str, indent: str) -> str:
-    return line[len(indent) :] if line.startswith(indent) else line.lstrip(" \t")
-
-
-def _inside_code(lines: list[str]) -> list[bool]:
-    inside = [False] * len(lines)
-    for start, end, *_ in _code_regions(lines):
-        for i in range(start, min(end, len(lines))):
-            inside[i] = True
-    return inside
-
-
-# -- math -----------------------------------------------------------------------
-
-_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
-# $x$: no space just inside the dollars, and not followed by a digit (so "$5 and $6" is text).
-_INLINE = re.compile(r"(?<![\\$])\$(?=[^\s$])(.+?)(?<=[^\s\\$])\$(?![\d$])", re.S)
-_CODE_SPAN = re.compile(r"(`+)(?:.+?)(?<!`)\1(?!`)", re.S)
-
-
-def replace_math(markdown: str, render: Callable[[str, bool, int], str]) -> str:
-    """Replace `$…$` and `$$…$$` outside code by `render(latex, display, line)`.
-
-    `line` is the 0-based line where the formula starts. Code blocks, inline
-    code and `\\$` are left alone (`\\$` becomes a plain `$`).
-    """
-    lines = markdown.split("\n")
-    inside = _inside_code(lines)
-    out: list[str] = []
-    chunk: list[str] = []
-    chunk_start = 0
-    for i, line in enumerate([*lines, ""]):
-        is_code = i < len(lines) and inside[i]
-        if i == len(lines) or is_code:
-            if chunk:
-                out.append(_math_in_text("\n".join(chunk), chunk_start, render))
-                chunk = []
-            if is_code:
-                out.append(line)
-        else:
-            if not chunk:
-                chunk_start = i
-            chunk.append(line)
-    return "\n".join(out)
-
-
-def _math_in_text(text: str, first_line: int, render: Callable[[str, bool, int], str]) -> str:
-    """Math in a stretch of text that holds no fenced code (inline code spans are kept)."""
-    pieces: list[str] = []
-    pos = 0
-    for span in _CODE_SPAN.finditer(text):
-        pieces.append(_math_outside_spans(text[pos : span.start()], first_line, text, pos, render))
-        pieces.append(span.group(0))
-        pos = span.end()
-    pieces.append(_math_outside_spans(text[pos:], first_line, text, pos, render))
-    return "".join(pieces)
-
-
-def _math_outside_spans(
-    part: str, first_line: int, whole: str, offset: int, render: Callable[[str, bool, int], str]
-) -> str:
-    def line_of(index: int) -> int:
-        return first_line + whole.count("\n", 0, offset + index)
-
-    def inline(segment: str, base: int) -> str:
-        def one(m: re.Match[str]) -> str:
-            return render(m.group(1), False, line_of(base + m.start()))
-
-        return _INLINE.sub(one, segment)
-
-    result: list[str] = []
-    pos = 0
-    for m in _DISPLAY.finditer(part):
-        result.append(inline(part[pos : m.start()], pos))
-        result.append(render(m.group(1).strip(), True, line_of(m.start())))
-        pos = m.end()
-    result.append(inline(part[pos:], pos))
-    return "".join(result).replace("\\$", "$")
+def _quoted(m: re.Match[str]) -> str:
+    return m.group(0) if m.group(1) is None else f'{m.group(1)}="{m.group(2)}"'

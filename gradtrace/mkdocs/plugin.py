@@ -1,24 +1,25 @@
-"""`GradtracePlugin`: the mkdocs adapter. All real work is done by the build worker.
+"""`GradtracePlugin`: the ```` ```gradtrace ```` fence and offline math for any mkdocs site.
 
-On every build the plugin
+- The fence is a `pymdownx.superfences` custom fence, added to the site's
+  superfences settings in `on_config` (superfences is enabled if the site has
+  not). Its formatter runs the block in a fresh Python process (`isolated.py`)
+  and returns the figure, table and widget as HTML, which superfences keeps in
+  Python-Markdown's `htmlStash`, safe from every other Markdown rule.
+- `$…$` and `$$…$$` become MathML at build time (`markdown.MathExtension`).
+- Results are cached (`cache.py`) by the gradtrace source, the block and the
+  files it imported, so a Markdown-only edit recomputes nothing. Under `mkdocs
+  serve` the package folder is watched, so editing gradtrace redraws the figures.
+- Errors a page can cause (a failing block, a bad option, an unclosed block, a
+  bad formula) are one warning naming the page and line, so `--strict` fails.
 
-1. asks the worker for the site artefacts listed in `generate` (Figure 1, the
-   training run, ...) and hands their figures to mkdocs as in-memory files;
-2. replaces each ```` ```gradtrace ```` block by the graph its code builds;
-3. replaces each `<!-- gradtrace: name -->` line by a generated snippet;
-4. renders `$…$` and `$$…$$` to MathML.
-
-Results are cached by a hash of the package source and the request, so only
-an edit to `gradtrace/` (watched under `mkdocs serve`) makes work again.
-Nothing is ever written into `docs/`.
+`run()` is public: a site's own build hook can run its generators the same way
+(this repository's `docs/hooks.py` does). Nothing is ever written into `docs/`.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,43 +28,23 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
-from mkdocs.utils import get_relative_url
 
 import gradtrace
-from gradtrace.mathml import MathError, to_mathml
-from gradtrace.mkdocs import client
-from gradtrace.mkdocs.artefacts import ASSETS, BUILDERS
+from gradtrace.mkdocs import isolated
 from gradtrace.mkdocs.cache import Cache, source_hash
-from gradtrace.mkdocs.markdown import (
-    Fence,
-    FenceSyntaxError,
-    find_fences,
-    find_markers,
-    parse_options,
-    replace_math,
-)
+from gradtrace.mkdocs.fence import ASSETS, FENCE_MODULE, FenceError, check_options, to_html
+from gradtrace.mkdocs.markdown import FENCE_LANGUAGE, MathExtension, scan_fences
 
 __all__ = ["GradtraceConfig", "GradtracePlugin"]
 
 log = logging.getLogger("mkdocs.plugins.gradtrace")
 
-CSS_PATH = f"{ASSETS}/gradtrace.css"
-_CSS_SOURCE = Path(__file__).with_name("gradtrace.css")
-#: A placeholder word: letters and digits only, so Markdown carries it through untouched. Its
-#: middle is random for each page, so no label or text can be, or contain, one by accident
-#: or on purpose; its upper case tells it from the lower-case copy the table of contents
-#: makes of a heading's text for the heading's id.
-_TOKEN = "GRADTRACE{nonce}X{n}END"
-#: What a placeholder becomes inside a heading id: stable, so permalinks survive rebuilds.
-_ANCHOR = "gradtraceplaceholder{n}end"
+_ASSET_FILES = ("gradtrace.css", "gradtrace.js")
 
 
 class GradtraceConfig(base.Config):  # type: ignore[no-untyped-call]
     """The plugin's options in `mkdocs.yml`."""
 
-    generate = c.ListOfItems(c.Choice(tuple(BUILDERS)), default=[])
-    """Site artefacts to generate: figure1, reused_node, derivation, steps, training, demo, cli,
-    code."""
     precision = c.Type(int, default=4)
     """Decimals shown in figures and tables."""
     cache_dir = c.Type(str, default=".cache/gradtrace")
@@ -73,23 +54,22 @@ class GradtraceConfig(base.Config):  # type: ignore[no-untyped-call]
     watch = c.Type(bool, default=True)
     """Under `mkdocs serve`, rebuild when the gradtrace package source changes."""
     timeout = c.Type((int, float), default=120)
-    """Seconds one block or artefact may take before it is stopped (and reported)."""
+    """Seconds one block may take before it is stopped (and reported)."""
 
 
 class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-call]
-    """Generated figures, tables and pages from live gradtrace code, plus the `gradtrace` fence."""
+    """The `gradtrace` fence and offline math; `run()` for a site's own generators."""
 
     supports_multiple_instances = False
 
     def __init__(self) -> None:
         self.package_dir = Path(gradtrace.__file__).resolve().parent
         self.source = ""
-        self.snippets: dict[str, list[dict[str, Any]]] = {}
-        # page → token → (HTML in a sentence, HTML alone in a paragraph, text for the TOC)
-        self.placeholders: dict[str, dict[str, tuple[str, str, str]]] = {}
         self.counts = {"cached": 0, "generated": 0}
+        self.page: Any = None
+        self.blocks: list[tuple[int, str]] = []  # (line, code) of the page's blocks not yet run
 
-    # -- configuration --------------------------------------------------------
+    # -- configuration --------------------------------------------------------------------------
 
     def on_config(self, config: Any) -> Any:
         precision = self.config.precision
@@ -103,15 +83,46 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
                 "gradtrace: cache_dir must be outside docs_dir (files written there "
                 "make `mkdocs serve` rebuild forever); use e.g. .cache/gradtrace"
             )
-        self.cache = Cache(cache_dir)
-        if CSS_PATH not in config.extra_css:
-            config.extra_css.append(CSS_PATH)
+        self.cache = Cache(cache_dir, self.root)
+        # The fence, registered as pymdownx.superfences expects (as markdown-exec does).
+        if "pymdownx.superfences" not in config.markdown_extensions:
+            config.markdown_extensions.append("pymdownx.superfences")
+        superfences = config.mdx_configs.setdefault("pymdownx.superfences", {})
+        fences = [f for f in superfences.get("custom_fences", []) if f["name"] != FENCE_LANGUAGE]
+        fences.append(
+            {
+                "name": FENCE_LANGUAGE,
+                "class": FENCE_LANGUAGE,
+                "validator": _validator,
+                "format": self._format,
+            }
+        )
+        superfences["custom_fences"] = fences
+        if self.config.math:
+            config.markdown_extensions.append(MathExtension(self._math_error))
+        for name in _ASSET_FILES:
+            target = config.extra_css if name.endswith(".css") else config.extra_javascript
+            if f"{ASSETS}/{name}" not in target:
+                target.append(f"{ASSETS}/{name}")
         return config
 
     def on_serve(self, server: Any, config: Any, builder: Any) -> Any:
         if self.config.watch:
             server.watch(str(self.package_dir))
         return server
+
+    def on_pre_build(self, config: Any) -> None:
+        self.source = source_hash(self.package_dir)
+        self.counts = {"cached": 0, "generated": 0}
+        self.cache.used.clear()
+
+    def on_files(self, files: Files, config: Any) -> Files:
+        for name in _ASSET_FILES:
+            text = Path(__file__).with_name(name).read_text(encoding="utf-8")
+            files.append(File.generated(config, f"{ASSETS}/{name}", content=text))
+        self.files = files
+        self.mkdocs_config = config
+        return files
 
     def on_post_build(self, config: Any) -> None:
         pruned = self.cache.prune()
@@ -120,37 +131,17 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
             f"{self.counts['cached']} from the cache ({pruned} stale entries removed)"
         )
 
-    def on_shutdown(self) -> None:
-        client.close()
+    # -- running code ---------------------------------------------------------------------------
 
-    # -- site artefacts -------------------------------------------------------
+    def run(self, command: list[str], request: dict[str, Any]) -> dict[str, Any]:
+        """Run `python COMMAND` in a fresh process on `request`, or take its cached reply.
 
-    def on_pre_build(self, config: Any) -> None:
-        self.source = source_hash(self.package_dir)
-        self.snippets = {}
-        self.placeholders = {}
-        self.counts = {"cached": 0, "generated": 0}
-        self.cache.used.clear()
-
-    def on_files(self, files: Files, config: Any) -> Files:
-        files.append(
-            File.generated(config, CSS_PATH, content=_CSS_SOURCE.read_text(encoding="utf-8"))
-        )
-        for name in self.config.generate:
-            request = {"kind": "artefact", "name": name, "precision": self.config.precision}
-            reply = self._ask(request)
-            if not reply["ok"]:
-                log.warning(f"gradtrace: cannot generate {name!r}: {reply['error']}")
-                if reply.get("detail"):
-                    log.debug(reply["detail"])
-                continue
-            for path, text in sorted(reply["result"]["files"].items()):
-                files.append(File.generated(config, path, content=text))
-            self.snippets.update(reply["result"]["snippets"])
-        return files
-
-    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        key = Cache.key(self.source, request)
+        The command runs in the folder of `mkdocs.yml` and answers through
+        `gradtrace.mkdocs.isolated.serve`. A reply is cached under the gradtrace
+        source, the command and the request, and kept while the files it
+        imported from the site's folder are unchanged; failures are not cached.
+        """
+        key = Cache.key(self.source, command, request)
         cached = self.cache.get(key)
         if cached is not None:
             self.counts["cached"] += 1
@@ -158,205 +149,102 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
             return reply
         self.counts["generated"] += 1
         try:
-            reply = client.ask(
-                request,
-                source=self.source,
-                package_dir=self.package_dir,
-                cwd=self.root,
-                timeout=self.config.timeout,
-            )
-        except client.WorkerError as error:
+            reply = isolated.run(command, request, cwd=self.root, timeout=self.config.timeout)
+        except isolated.IsolationError as error:
             return {"ok": False, "error": str(error), "line": None}
-        if reply["ok"]:  # failures are not cached: the next build tries again
-            self.cache.put(key, reply)
+        if reply["ok"]:
+            self.cache.put(key, reply, reply.get("deps", []))
         return reply
 
-    # -- pages ----------------------------------------------------------------
+    def add_files(self, files: dict[str, str]) -> None:
+        """Hand generated files (site path → text) to mkdocs, in memory."""
+        for path, text in sorted(files.items()):
+            if self.files.get_file_from_path(path) is None:
+                self.files.append(File.generated(self.mkdocs_config, path, content=text))
+
+    # -- pages ----------------------------------------------------------------------------------
 
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Files) -> str:
-        page_path = page.file.src_uri
-        offset = _front_matter_lines(page.file.content_string, markdown)
-        tokens: dict[str, tuple[str, str, str]] = {}
-        self.placeholders[page_path] = tokens
-        nonce = secrets.token_hex(12).upper()
+        self.page, self.markdown = page, markdown
+        self.offset = _front_matter_lines(page.file.content_string, markdown)
+        scan = scan_fences(markdown)
+        self.blocks = scan.starts
+        if scan.unclosed is None:
+            return scan.markdown
+        where = self._where(scan.unclosed)
+        message = "the gradtrace block is never closed; end it with a line of three backticks"
+        log.warning(f"gradtrace: {where}: {message}")
+        lines = scan.markdown.split("\n")
+        lines[scan.unclosed : scan.unclosed] = ["", _error_box(where, message), ""]
+        return "\n".join(lines)
 
-        def where(index: int) -> str:
-            return f"{page.file.src_uri}:{offset + index + 1}"
+    def _where(self, index: int) -> str:
+        """`page.md:LINE` for a 0-based line of the page's Markdown (front matter counted)."""
+        return f"{self.page.file.src_uri}:{self.offset + index + 1}"
 
-        def placeholder(fragment: str, text: str = "", alone: str = "") -> str:
-            """A word for Markdown to carry, replaced by `fragment` in the HTML (by `alone`
-            where it makes a paragraph on its own) and by `text` in the table of contents."""
-            token = _TOKEN.format(nonce=nonce, n=len(tokens))
-            tokens[token] = (fragment, alone or fragment, text)
-            return token
-
-        def render_parts(parts: list[dict[str, Any]], indent: str) -> list[str]:
-            out: list[str] = []
-            for part in parts:
-                if "markdown" in part:
-                    text = part["markdown"]
-                elif "figure" in part:
-                    text = placeholder(_figure_html(part["figure"], page.url), "")
-                else:
-                    text = placeholder(part["html"], "")
-                out += ["", *(indent + line if line else line for line in text.split("\n")), ""]
-            return out
-
-        lines = markdown.split("\n")
-        replacements: list[tuple[int, int, list[str]]] = []
-        try:
-            fences = find_fences(markdown)
-        except FenceSyntaxError as error:  # an unclosed block: the blocks before it still run
-            fences = error.fences
-            line = error.line or 0
-            log.warning(f"gradtrace: {where(line)}: {error}")
-            replacements.append((line, line, ["", placeholder(_error_box(where(line), error)), ""]))
-        for fence in fences:
-            new = self._fence(fence, where, placeholder, render_parts, files, config)
-            replacements.append((fence.start, fence.end, new))
-        for marker in find_markers(markdown):
-            parts = self.snippets.get(marker.name)
-            if parts is None:
-                if marker.name in _SNIPPET_OWNERS and _SNIPPET_OWNERS[marker.name] in (
-                    self.config.generate
-                ):
-                    note = f"*{marker.name} is not available in this build.*"
-                    new = render_parts([{"markdown": note}], marker.indent)
-                else:
-                    log.warning(
-                        f"gradtrace: {where(marker.line)}: no generated snippet {marker.name!r}; "
-                        f"list its artefact under the plugin's generate option "
-                        f"(snippets: {', '.join(sorted(_SNIPPET_OWNERS))})"
-                    )
-                    new = []
-            else:
-                new = render_parts(parts, marker.indent)
-            replacements.append((marker.line, marker.line + 1, new))
-        for start, end, new in sorted(replacements, reverse=True):
-            lines[start:end] = new
-        markdown = "\n".join(lines)
-        if self.config.math:
-            markdown = self._math(markdown, page, offset, placeholder)
-        return markdown
-
-    def _fence(
+    def _format(
         self,
-        fence: Fence,
-        where: Callable[[int], str],
-        placeholder: Callable[..., str],
-        render_parts: Callable[[list[dict[str, Any]], str], list[str]],
-        files: Files,
-        config: Any,
-    ) -> list[str]:
+        source: str,
+        language: str,
+        css_class: str,
+        options: dict[str, str],
+        md: Any,
+        **kwargs: Any,
+    ) -> str:
+        """superfences' formatter for a `gradtrace` block: its HTML, or an error box."""
+        start = self._claim(source)
         try:
-            options = parse_options(fence.info)
-        except FenceSyntaxError as error:
+            check_options(options, self.config.precision)
+        except FenceError as error:
             reply: dict[str, Any] = {"ok": False, "error": str(error), "line": None}
         else:
+            folder = Path(self.page.file.abs_src_path).parent
             request = {
-                "kind": "block",
-                "code": fence.code,
+                "code": source,
                 "options": options,
                 "precision": self.config.precision,
+                "folder": folder.relative_to(self.root).as_posix()
+                if self.root in folder.parents
+                else str(folder),
             }
-            reply = self._ask(request)
+            reply = self.run(["-m", FENCE_MODULE], request)
         if reply["ok"]:
-            for path, text in sorted(reply["result"]["files"].items()):
-                if files.get_file_from_path(path) is None:
-                    files.append(File.generated(config, path, content=text))
-            new: list[str] = render_parts(reply["result"]["parts"], fence.indent)
-            return new
-        line = fence.start + (reply.get("line") or 0)
-        log.warning(f"gradtrace: {where(line)}: the gradtrace block failed: {reply['error']}")
-        return ["", fence.indent + placeholder(_error_box(where(line), reply["error"]), ""), ""]
+            self.add_files(reply["result"]["files"])
+            return to_html(reply["result"]["parts"], self.page.url)
+        where = (
+            self._where(start + (reply.get("line") or 0)) if start >= 0 else self.page.file.src_uri
+        )
+        log.warning(f"gradtrace: {where}: the gradtrace block failed: {reply['error']}")
+        return _error_box(where, reply["error"])
 
-    def _math(self, markdown: str, page: Any, offset: int, placeholder: Callable[..., str]) -> str:
-        def render(latex: str, display: bool, line: int) -> str:
-            try:
-                markup = to_mathml(latex, display=display)
-            except MathError as error:
-                log.warning(f"gradtrace: {page.file.src_uri}:{offset + line + 1}: {error}")
-                return html.escape(latex)
-            alone = f'<div class="gradtrace-math">{markup}</div>' if display else ""
-            return placeholder(markup, latex, alone)
+    def _claim(self, source: str) -> int:
+        """The opening line of the page's block with this code (-1 if it cannot be told)."""
+        for i, (line, code) in enumerate(self.blocks):
+            if code.strip() == source.strip():
+                del self.blocks[i]
+                return line
+        return -1
 
-        return replace_math(markdown, render)
-
-    def on_page_content(self, html_text: str, page: Any, config: Any, files: Files) -> str:
-        tokens = self.placeholders.pop(page.file.src_uri, {})
-        for n, (token, (fragment, alone, _)) in enumerate(tokens.items()):
-            html_text = html_text.replace(f"<p>{token}</p>", alone).replace(token, fragment)
-            html_text = html_text.replace(token.lower(), _ANCHOR.format(n=n))
-        _retitle(page.toc, {token: text for token, (_, _, text) in tokens.items()})
-        return html_text
+    def _math_error(self, message: str, latex: str) -> None:
+        at = self.markdown.find(latex)
+        where = self._where(self.markdown.count("\n", 0, at)) if at >= 0 else self.page.file.src_uri
+        log.warning(f"gradtrace: {where}: {message}")
 
 
-def _error_box(where: str, error: object) -> str:
+def _validator(
+    language: str, inputs: dict[str, str], options: dict[str, str], attrs: dict[str, str], md: Any
+) -> bool:
+    """superfences' validator: every option goes to the formatter, which checks them."""
+    options.update(inputs)
+    return True
+
+
+def _error_box(where: str, message: str) -> str:
     """What a page shows where a gradtrace block failed."""
     return (
         f'<div class="gradtrace-error"><strong>This gradtrace block failed</strong> '
-        f"({html.escape(where)}): {html.escape(str(error))}</div>"
+        f"({html.escape(where)}): {html.escape(message)}</div>"
     )
-
-
-def _retitle(items: Any, texts: dict[str, str]) -> None:
-    """Put a formula's LaTeX source where its token landed in a table-of-contents title,
-    and the token's stable form in the heading's id."""
-    for item in items or ():
-        for n, (token, text) in enumerate(texts.items()):
-            if token in item.title:
-                item.title = item.title.replace(token, text)
-            if token.lower() in (item.id or ""):
-                item.id = item.id.replace(token.lower(), _ANCHOR.format(n=n))
-        _retitle(item.children, texts)
-
-
-#: Which `generate` entry provides each snippet name.
-_SNIPPET_OWNERS = {
-    "figure1": "figure1",
-    "figure1-table": "figure1",
-    "reused-node": "reused_node",
-    "reused-node-table": "reused_node",
-    "derivation-table": "derivation",
-    "derivation-paths": "derivation",
-    "steps-frames": "steps",
-    "steps-sentences": "steps",
-    "steps-derivation": "steps",
-    "steps-beamer": "steps",
-    "training-table": "training",
-    "training-curves": "training",
-    "decision-regions": "training",
-    "live-demo": "demo",
-    "cli-reference": "cli",
-    "engine-mul": "code",
-}
-
-
-def _figure_html(figure: dict[str, Any], page_url: str) -> str:
-    alt = html.escape(figure.get("alt", ""))
-    width, height = figure.get("width"), figure.get("height")
-    size = f' width="{width}" height="{height}"' if width and height else ""
-    # Wider than a phone: keep a legible size there and let the figure scroll sideways.
-    wide = bool(width and width > 480)
-    style = f' style="--gradtrace-width: {width}px"' if wide else ""
-    images = []
-    for theme in ("light", "dark"):
-        path = figure.get(theme)
-        if not path:
-            continue
-        classes = [f"gradtrace-{theme}"] if figure.get("dark") else []
-        if wide:
-            classes.append("gradtrace-wide")
-        css = f' class="{" ".join(classes)}"' if classes else ""
-        src = html.escape(get_relative_url(path, page_url))
-        image = f'<img{css} src="{src}" alt="{alt}"{size}{style}>'
-        # The SVG itself opens on a click: the full-size figure, for a closer look.
-        images.append(
-            f'<a class="gradtrace-zoom" href="{src}" title="Open the full-size figure">{image}</a>'
-        )
-    caption = figure.get("caption", "")
-    caption_html = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return f'<figure class="gradtrace-figure">{"".join(images)}{caption_html}</figure>'
 
 
 def _front_matter_lines(source: str, markdown: str) -> int:

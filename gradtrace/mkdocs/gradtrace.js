@@ -1,0 +1,40 @@
+/* gradtrace mkdocs plugin: a figure or formula wider than the column says that it scrolls
+ * sideways (it fades out on the side with more to see; a figure's caption says so), and can be
+ * scrolled with the keyboard (it becomes a focusable, named region). */
+(function () {
+  "use strict";
+
+  var SCROLLERS = ".gradtrace-pan, .gradtrace-math, .gradtrace-widget .gt-figure";
+
+  function flag(el, name, on) {
+    if (!el) return;
+    if (on) el.setAttribute(name, "");
+    else el.removeAttribute(name);
+  }
+
+  function update(scroller) {
+    var room = scroller.scrollWidth - scroller.clientWidth;
+    var overflows = room > 1;
+    if (overflows && !scroller.hasAttribute("tabindex")) {
+      scroller.setAttribute("tabindex", "0");
+      scroller.setAttribute("role", "region");
+      var what = scroller.classList.contains("gradtrace-math") ? "Formula" : "Figure";
+      scroller.setAttribute("aria-label", what + " (scrolls sideways)");
+    }
+    flag(scroller.closest(".gradtrace-figure"), "data-overflow", overflows);
+    flag(scroller, "data-more-left", overflows && scroller.scrollLeft > 1);
+    flag(scroller, "data-more-right", overflows && scroller.scrollLeft < room - 1);
+  }
+
+  function start() {
+    var scrollers = Array.prototype.slice.call(document.querySelectorAll(SCROLLERS));
+    scrollers.forEach(function (scroller) {
+      update(scroller);
+      scroller.addEventListener("scroll", function () { update(scroller); }, { passive: true });
+    });
+    window.addEventListener("resize", function () { scrollers.forEach(update); });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
