@@ -17,6 +17,17 @@ __all__ = ["MathError", "to_mathml"]
 
 
 _SUPERSCRIPT_PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x02032;)+)</mi></msup>")
+# A function name (ln a, tanh² a) and what sits next to it get TeX's thin space.
+_NAMES = "ln|log|exp|tanh|sinh|cosh|sin|cos|tan"
+_FUNCTION = rf"(?:<mi>(?:{_NAMES})</mi>|<msup><mi>(?:{_NAMES})</mi><mn>\d+</mn></msup>)"
+_OPERAND = r"<(?:mi|mn|msub|msup|mrow|mfrac)\b"
+_THIN = '<mspace width="0.1667em"></mspace>'
+_FUNCTION_THEN_OPERAND = re.compile(rf"({_FUNCTION})(?={_OPERAND})")
+_OPERAND_THEN_FUNCTION = re.compile(rf"(</(?:mi|mn|msub|msup|mrow)>)(?={_FUNCTION})")
+# A minus right after another operator (= −0.1, (−a) is a sign, not a subtraction.
+_SIGN = re.compile(
+    r"(<mo(?: [^>]*)?>(?!&#x00029;|&#x0005D;|&#x0007D;)[^<]*</mo>)<mo>&#x02212;</mo>"
+)
 
 
 class MathError(GradtraceError, ValueError):
@@ -65,6 +76,9 @@ def to_mathml(latex: str, *, display: bool = False) -> str:
         raise MathError(f"cannot render ${source}$: unknown LaTeX command")
     # A prime as a superscript (σ′) is tiny without a math font: set it inline instead.
     markup = _SUPERSCRIPT_PRIME.sub(r"<mrow>\1<mo>\2</mo></mrow>", markup)
+    markup = _FUNCTION_THEN_OPERAND.sub(rf"\1{_THIN}", markup)
+    markup = _OPERAND_THEN_FUNCTION.sub(rf"\1{_THIN}", markup)
+    markup = _SIGN.sub(r'\1<mo form="prefix">&#x02212;</mo>', markup)
     head, _, rest = markup.replace("\n", "").partition(">")
     return f'{head} alttext="{html.escape(source)}">{rest}'
 

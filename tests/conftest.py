@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +20,7 @@ from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 # Headless, and without the background services that would try to reach the network.
 CHROMIUM_ARGS = [
@@ -66,3 +70,50 @@ def chromium() -> Iterator[Any]:
 def serve_directory() -> Any:
     """`serve` itself, for fixtures in test modules: `with serve_directory(path) as url`."""
     return serve
+
+
+# -- the documentation site, built once per session -----------------------------------------
+
+
+def _git_status() -> set[str]:
+    """`git status --porcelain` lines (status code and path)."""
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return set(out.splitlines())
+
+
+def _written_by_a_build(line: str) -> bool:
+    """Could this new `git status` line be the build writing into the repository?
+
+    Other people may be editing the working tree while the tests run, so only
+    what a docs build could produce counts: anything changed under docs/ or
+    site/, and new files at the top level or under assets/.
+    """
+    code, path = line[:2], line[3:]
+    if path.startswith(("docs/", "site/")):
+        return True
+    return code == "??" and ("/" not in path or path.startswith("assets/"))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the site once, strictly, with an empty cache; return the site folder."""
+    out = tmp_path_factory.mktemp("site")
+    env = dict(os.environ, GRADTRACE_DOCS_CACHE=str(out / "cache"), NO_MKDOCS_2_WARNING="1")
+    before = _git_status()
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out / "site")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    suspicious = sorted(line for line in _git_status() - before if _written_by_a_build(line))
+    assert not suspicious, f"the build changed the repository: {suspicious}"
+    return out / "site"

@@ -589,3 +589,13 @@ def test_a_block_stopped_at_the_timeout_leaves_no_dot_running(tmp_path: Path) ->
     for pid in left:  # do not leave a busy dot behind for the rest of the suite
         os.kill(pid, 9)
     assert left == []
+
+
+def test_function_names_are_spaced_and_a_sign_is_not_a_subtraction() -> None:
+    thin = '<mspace width="0.1667em"></mspace>'
+    assert f"<mi>ln</mi>{thin}<mi>a</mi>" in to_mathml(r"\ln a")
+    assert f"<mi>tanh</mi><mn>2</mn></msup>{thin}<mi>a</mi>" in to_mathml(r"1 - \tanh^2 a")
+    sign = to_mathml(r"x = -0.0996")
+    assert '<mo>&#x0003D;</mo><mo form="prefix">&#x02212;</mo><mn>0.0996</mn>' in sign
+    difference = to_mathml(r"(a) - b")
+    assert "<mo>&#x02212;</mo>" in difference and "prefix" not in difference

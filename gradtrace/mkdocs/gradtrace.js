@@ -4,7 +4,13 @@
 (function () {
   "use strict";
 
-  var SCROLLERS = ".gradtrace-pan, .gradtrace-math, .gradtrace-widget .gt-figure";
+  var SCROLLERS = [
+    ".gradtrace-pan",
+    ".gradtrace-math",
+    ".gradtrace-widget .gt-figure",
+    ".md-typeset pre > code",
+    ".md-typeset__scrollwrap", // mkdocs-material's box around a wide table
+  ].join(", ");
 
   function flag(el, name, on) {
     if (!el) return;
@@ -18,7 +24,9 @@
     if (overflows && !scroller.hasAttribute("tabindex")) {
       scroller.setAttribute("tabindex", "0");
       scroller.setAttribute("role", "region");
-      var what = scroller.classList.contains("gradtrace-math") ? "Formula" : "Figure";
+      var what = scroller.classList.contains("gradtrace-math") ? "Formula"
+        : scroller.tagName === "CODE" ? "Code"
+        : scroller.classList.contains("md-typeset__scrollwrap") ? "Table" : "Figure";
       scroller.setAttribute("aria-label", what + " (scrolls sideways)");
     }
     flag(scroller.closest(".gradtrace-figure"), "data-overflow", overflows);
@@ -26,15 +34,21 @@
     flag(scroller, "data-more-right", overflows && scroller.scrollLeft < room - 1);
   }
 
+  var watched = [];
+
+  /** Watch every scroller not watched yet (the theme wraps tables after the page loads). */
   function start() {
-    var scrollers = Array.prototype.slice.call(document.querySelectorAll(SCROLLERS));
-    scrollers.forEach(function (scroller) {
+    document.querySelectorAll(SCROLLERS).forEach(function (scroller) {
+      if (watched.indexOf(scroller) < 0) {
+        watched.push(scroller);
+        scroller.addEventListener("scroll", function () { update(scroller); }, { passive: true });
+      }
       update(scroller);
-      scroller.addEventListener("scroll", function () { update(scroller); }, { passive: true });
     });
-    window.addEventListener("resize", function () { scrollers.forEach(update); });
   }
 
+  window.addEventListener("resize", function () { watched.forEach(update); });
+  window.addEventListener("load", start);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
