@@ -25,6 +25,9 @@ _THIN = '<mspace width="0.1667em"></mspace>'
 _FUNCTION_THEN_OPERAND = re.compile(rf"({_FUNCTION})(?={_OPERAND})")
 _OPERAND_THEN_FUNCTION = re.compile(rf"(</(?:mi|mn|msub|msup|mrow)>)(?={_FUNCTION})")
 # A minus right after another operator (= −0.1, (−a) is a sign, not a subtraction.
+# \mathrel{+=} comes out as an <mo> holding an <mrow> of operators, which MathML does not
+# allow (Chromium draws "+ ="): one <mo> with their text, spaced as one relation.
+_COMPOUND_OPERATOR = re.compile(r"<mo><mrow>((?:<mo>[^<]*</mo>)+)</mrow></mo>")
 _SIGN = re.compile(
     r"(<mo(?: [^>]*)?>(?!&#x00029;|&#x0005D;|&#x0007D;)[^<]*</mo>)<mo>&#x02212;</mo>"
 )
@@ -78,6 +81,7 @@ def to_mathml(latex: str, *, display: bool = False) -> str:
     markup = _SUPERSCRIPT_PRIME.sub(r"<mrow>\1<mo>\2</mo></mrow>", markup)
     markup = _FUNCTION_THEN_OPERAND.sub(rf"\1{_THIN}", markup)
     markup = _OPERAND_THEN_FUNCTION.sub(rf"\1{_THIN}", markup)
+    markup = _COMPOUND_OPERATOR.sub(lambda m: f"<mo>{_text_of(m[1])}</mo>", markup)
     markup = _SIGN.sub(r'\1<mo form="prefix">&#x02212;</mo>', markup)
     head, _, rest = markup.replace("\n", "").partition(">")
     return f'{head} alttext="{html.escape(source)}">{rest}'

@@ -90,6 +90,17 @@ def test_mathml_has_the_structure_and_source() -> None:
     assert "<annotation" not in markup  # its text would show twice in search excerpts
 
 
+def test_a_compound_relation_is_one_operator() -> None:
+    """`\\mathrel{+=}`: latex2mathml nests an <mrow> inside an <mo>, which MathML forbids."""
+    import xml.etree.ElementTree as etree
+
+    markup = to_mathml(r"g \mathrel{+=} a \cdot b")
+    ns = "{http://www.w3.org/1998/Math/MathML}"
+    ops = [mo.text for mo in etree.fromstring(markup).iter(f"{ns}mo")]
+    assert ops[0] == "+=" and len(ops) == 2
+    assert all(len(mo) == 0 for mo in etree.fromstring(markup).iter(f"{ns}mo"))
+
+
 def test_mathml_errors_are_clear() -> None:
     with pytest.raises(MathError, match="unknown LaTeX command"):
         to_mathml(r"\nosuchcommand{x}")
