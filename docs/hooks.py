@@ -300,7 +300,7 @@ def training(precision: int) -> tuple[Files, Snippets]:
     from gradtrace.data import four_blobs
     from gradtrace.mkdocs.fence import figure_part
     from gradtrace.nn import LinearLayer
-    from gradtrace.train import results_table, train
+    from gradtrace.train import predict, results_table, train
 
     x, y = four_blobs()
     model = LinearLayer(2, 4, seed=0)
@@ -333,7 +333,7 @@ def training(precision: int) -> tuple[Files, Snippets]:
                 suffix = ("-narrow" if narrow else "") + ("-dark" if theme == "dark" else "")
                 files[f"{path}{suffix}.svg"] = draw(theme, narrow)
         snippets[stem] = [figure_part(path, files[f"{path}.svg"], alt, narrow=True)]
-    dip, sample = _accuracy_dip(history, margins, x, y, precision)
+    dip, sample = _accuracy_dip(history, margins, x, y, precision, lambda p: predict(model, [p])[0])
     snippets["accuracy-dip"] = [{"markdown": dip}]
     graph_files, graph_part = _sample_graph(model, x[sample], y[sample], sample, precision)
     files.update(graph_files)
@@ -357,7 +357,12 @@ def _margins(model: Any, x: Any, y: Any) -> list[float]:
 
 
 def _accuracy_dip(
-    history: Any, margins: list[list[float]], x: Any, y: Any, precision: int
+    history: Any,
+    margins: list[list[float]],
+    x: Any,
+    y: Any,
+    precision: int,
+    predict: Any,
 ) -> tuple[str, int]:
     """Why the accuracy is 100% for a while, then 99%: the numbers, from the run itself."""
     from gradtrace.notation import format_number
@@ -380,10 +385,10 @@ def _accuracy_dip(
         f"changes side: sample {sample}, at $({fmt(x[sample][0])}, {fmt(x[sample][1])})$, of "
         f"class {y[sample]}, whose points are centred near "
         f"$({fmt(centre[0] / count)}, {fmt(centre[1] / count)})$. It is the point of its class "
-        f"closest to the border with its neighbour (the ringed square in the plot below). Its "
+        f"closest to the border with its neighbour (the ringed point in the plot above). Its "
         f"*margin*, its own logit minus the largest other one, grows to {fmt(track[best])} "
         f"after {best + 1} updates, then shrinks, crosses zero and ends at {fmt(track[-1])}: "
-        f"the layer now puts it in the class next door.\n\n"
+        f"the layer now puts it in class {predict(x[sample])}, its neighbour's.\n\n"
         f"Nothing went wrong: gradient descent lowers the **mean loss** over all 100 samples, "
         f"not the number of mistakes. Over those last updates the loss still falls, from "
         f"{fmt(history.loss[last])} to {fmt(history.loss[-1])}, because the other samples of "
@@ -406,6 +411,8 @@ def _sample_graph(
     xs = [Value(point[0], "x₀"), Value(point[1], "x₁")]
     with scope("linear layer"):
         logits = model([xs])
+    for j, logit in enumerate(logits[0]):
+        logit.label = "z" + "₀₁₂₃₄₅₆₇₈₉"[j]
     with scope("softmax + cross-entropy"):
         loss = cross_entropy_loss(logits, [label])
     loss.label = "loss"

@@ -393,3 +393,20 @@ def test_boxed_closed_forms_on_the_derivation_page_agree_with_the_engine(site: P
         python = re.sub(r"sigma\s*\(", "sigma*(", python)  # σ(s)(1 − σ(s)): a product
         got = eval(python, {"sigma": 1 / (1 + math.exp(-s)), **values})
         assert got == pytest.approx(graph.labelled(leaf[name]).grad, abs=1e-12), (name, latex)
+
+
+def test_training_page_explains_the_accuracy_dip_with_the_runs_own_numbers(site: Path) -> None:
+    from gradtrace.data import four_blobs
+    from gradtrace.nn import LinearLayer
+    from gradtrace.train import predict, train
+
+    x, y = four_blobs()
+    model = LinearLayer(2, 4, seed=0)
+    history = train(x, y, model, lr=1.0, epochs=500)
+    perfect = [k for k, a in enumerate(history.accuracy) if a == 1.0]
+    (wrong,) = [i for i, (p, t) in enumerate(zip(predict(model, x), y, strict=True)) if p != t]
+    text = html.unescape(re.sub(r"<[^>]+>", "", _page(site, "training")))
+    assert f"reaches 100% after {perfect[0]} updates and stays there until {perfect[-1]}" in text
+    assert f"sample {wrong}," in text and "from 488 updates on it is 99%" in text
+    assert (site / "assets/gradtrace/sample-graph.svg").exists()
+    assert "assets/gradtrace/sample-graph.svg" in _page(site, "training")
