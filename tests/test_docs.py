@@ -250,6 +250,31 @@ def test_live_demo_page_recomputes_like_the_engine(
 
 
 @pytest.mark.browser
+def test_demo_nudges_each_value_and_the_change_matches_its_gradient(
+    browser_page: tuple[Any, str, list[str]],
+) -> None:
+    """The finite-difference column: f(v + h) − f(v), over h, for every value in the table,
+    computed in the page; it is within rounding of the gradient the backward pass found."""
+    page, base, _ = browser_page
+    page.goto(base + "demo/")
+    page.wait_for_selector(".gradtrace-widget[data-gt-ready]")
+    for x in ("0.3", "5"):  # at Figure 1's inputs, then with the sigmoid saturating
+        page.get_by_label("x₁, exact value").fill(x)
+        pairs = page.eval_on_selector_all(
+            ".gradtrace-widget tr[data-gt-node]",
+            """rows => rows.map(r => [r.querySelector('[data-gt-grad]').textContent,
+                r.querySelector('[data-gt-nudge]').textContent])""",
+        )
+        assert len(pairs) == 13
+        for grad, nudge in pairs:
+            assert abs(float(grad) - float(nudge)) <= 1.5e-4, (x, grad, nudge)
+    # The hint "try x₁ = x₂ = 5" is within the sliders' reach.
+    for name in ("w₁", "w₂", "x₁", "x₂"):
+        slider = page.locator(f".gt-control:has(label:text-is('{name}')) input[type=range]")
+        assert float(slider.get_attribute("max")) >= 5 and float(slider.get_attribute("min")) <= -5
+
+
+@pytest.mark.browser
 def test_math_is_laid_out_by_chromium(browser_page: tuple[Any, str, list[str]]) -> None:
     page, base, outside = browser_page
     page.goto(base + "derivation/")
