@@ -135,56 +135,89 @@ def figure1(precision: int) -> tuple[Files, Snippets]:
 
 
 def _edges_table(root: Any, precision: int) -> str:
-    """Each edge of a graph, backward order: upstream gradient × local gradient = what it sends.
-
-    The local gradient of an edge is found by the engine itself: the edge's operation is
-    rebuilt on fresh leaves holding the same numbers, and `backward()` run on it.
-    """
+    """Each edge of a graph, in the order `backward()` runs them: what flows back along it,
+    as upstream gradient × local gradient (the numbers of `gradtrace.steps.walk`)."""
     from gradtrace.graph import trace
     from gradtrace.notation import Naming, format_number
+    from gradtrace.steps import walk
 
     graph = trace(root)
     naming = Naming(graph)
-    fmt = lambda x: format_number(x, precision)  # noqa: E731
+
+    def fmt(x: float, wrap: bool = False) -> str:
+        text = format_number(x, precision)
+        return f"({text})" if wrap and text.startswith("-") else text
+
     rows = [
-        "| value | is used by | upstream ∂f/∂(user) | local ∂(user)/∂(value) | sends back |",
-        "|---|---|--:|--:|--:|",
+        "| value | is used by | upstream × local = sent back |",
+        "|---|---|--:|",
     ]
-    for node in reversed(list(graph)):
-        if not node.children:
-            continue
-        local = _local_gradients(node.op, [graph[c].data for c in node.children])
-        for child, d in zip(node.children, local, strict=True):
-            if graph[child].role == "constant":
-                continue
+    walked = walk(graph)
+    for step in walked.backward:
+        upstream = walked.grads[step.node]  # final by the time its step runs
+        for c in step.contributions:
             rows.append(
-                f"| {naming.name(child)} | {naming.name(node.id)} | {fmt(node.grad)} | "
-                f"{fmt(d)} | {fmt(node.grad * d)} |"
+                f"| {naming.name(c.child)} | {naming.name(step.node)} | "
+                f"{fmt(upstream)} × {fmt(c.local, True)} = **{fmt(c.amount)}** |"
             )
     return "\n".join(rows)
 
 
-def _local_gradients(op: str, inputs: list[float]) -> list[float]:
-    """∂out/∂input for each input of one operation, computed by the engine's own rules."""
-    from gradtrace import Value
+def exercises(precision: int) -> tuple[Files, Snippets]:
+    """Exercises on Figure 1, answers collapsed (pymdownx.details), numbers from the engine."""
+    from gradtrace.figures import figure1 as build
+    from gradtrace.graph import trace
+    from gradtrace.notation import format_number
 
-    leaves = [Value(x) for x in inputs]
-    if op.startswith("**") and len(leaves) == 1:
-        out = leaves[0] ** float(op[2:])
-    else:
-        apply = {
-            "+": lambda a, b: a + b,
-            "-": lambda a, b: a - b,
-            "*": lambda a, b: a * b,
-            "/": lambda a, b: a / b,
-            "exp": lambda a: a.exp(),
-            "log": lambda a: a.log(),
-            "tanh": lambda a: a.tanh(),
-            "neg": lambda a: -a,
-        }
-        out = apply[op](*leaves)
-    out.backward()
-    return [leaf.grad for leaf in leaves]
+    fmt = lambda x: format_number(x, precision)  # noqa: E731
+    graph = trace(build())
+    grad = {n.label: n.grad for n in graph if n.label}
+    f0 = graph.labelled("f").data
+    h = 0.01
+    nudged = build(x1=-0.4 + h).data
+    zero_w1 = trace(build(w1=0.0))
+    big = trace(build(x1=5.0, x2=5.0))
+    s_big = big.labelled("z").data
+    g_big = big.labelled("G = σ(z)").data
+    items = [
+        (
+            f"Nudge $x_1$ from $-0.4$ up by $h = {h}$. By how much does $f$ change? Predict it "
+            "from the trace table before you look.",
+            f"About $\\partial f/\\partial x_1 \\cdot h = {fmt(grad['x₁'])} \\times {h} "
+            f"\\approx {grad['x₁'] * h:.6f}$. The engine, run again at $x_1 = {-0.4 + h:g}$, "
+            f"gives $f = {nudged:.6f}$ instead of ${f0:.6f}$: a change of "
+            f"${nudged - f0:.6f}$. The gradient is the rate of change: nudge an input by a "
+            "little, and the output moves by about the gradient times the nudge.",
+        ),
+        (
+            "Set $w_1 = 0$. Which of the four input gradients becomes exactly zero, and why?",
+            f"$\\partial f/\\partial x_1 = {fmt(zero_w1.labelled('x₁').grad)}$: $x_1$ reaches $f$ "
+            "only through $w_1x_1$, whose local gradient with respect to $x_1$ is $w_1 = 0$. "
+            f"$\\partial f/\\partial w_1 = {fmt(zero_w1.labelled('w₁').grad)}$ is not zero: "
+            "its path through the product still carries the local gradient $x_1$; only its "
+            "path through the regulariser, which contributes $w_1$, is now 0.",
+        ),
+        (
+            "Why do $u$, $w_1^2$ and $w_2^2$ all have gradient $0.5$?",
+            f"$R = 0.5\\,u$, so the local gradient of $R$ with respect to $u$ is $0.5$; the "
+            f"upstream gradient at $R$ is ${fmt(grad['R'])}$ (since $f = G + R$), so $u$ gets "
+            f"${fmt(grad['u'])}$. An addition has local gradient $1$ for each term, so it passes "
+            "$0.5$ on unchanged to $w_1^2$ and $w_2^2$.",
+        ),
+        (
+            "In the [live demo](demo.md), set $x_1 = x_2 = 5$. How large is "
+            "$\\partial f/\\partial x_1$ now, and why so much smaller than at Figure 1's inputs?",
+            f"$z = {fmt(s_big)}$, so $\\sigma(z) = {fmt(g_big)}$ and the sigmoid's local gradient "
+            f"$\\sigma(z)(1 - \\sigma(z)) = {fmt(g_big * (1 - g_big))}$: the sigmoid is "
+            f"flattening out (saturating). $\\partial f/\\partial x_1 = "
+            f"{fmt(big.labelled('x₁').grad)}$, against {fmt(grad['x₁'])} before: a saturated "
+            "sigmoid passes almost no gradient back (the vanishing gradient).",
+        ),
+    ]
+    out = []
+    for i, (question, answer) in enumerate(items, 1):
+        out.append(f'**Exercise {i}.** {question}\n\n??? success "Answer"\n\n    {answer}')
+    return {}, {"exercises": [{"markdown": "\n\n".join(out)}]}
 
 
 def reused_node(precision: int) -> tuple[Files, Snippets]:
@@ -284,9 +317,24 @@ def steps(precision: int) -> tuple[Files, Snippets]:
         files[f"{stem}-dark.svg"] = drawn["dark", which][number - 1].decode("utf-8")
         alt_text = f"Figure 1, {which} step {number}: {alt}"
         parts.append(figure_part(stem, files[f"{stem}.svg"], alt_text))
-    sentences = "\n".join(step.text(precision) for step in walk(graph).backward)
+    walked = walk(graph)
+    sentences = "\n".join(step.text(precision) for step in walked.backward)
     tex = to_beamer(graph, pdf="figure1-steps.pdf", passes="backward")
+    # For Figure 1's page: the backward step in which z receives its gradient from −z.
+    z = graph.labelled("z").id
+    (edge,) = [s for s in walked.backward if any(c.child == z for c in s.contributions)]
+    stem = f"{ASSETS}/figure1-edge"
+    files[f"{stem}.svg"] = drawn["light", "backward"][edge.index - 1].decode("utf-8")
+    files[f"{stem}-dark.svg"] = drawn["dark", "backward"][edge.index - 1].decode("utf-8")
+    edge_part = figure_part(
+        stem,
+        files[f"{stem}.svg"],
+        f"Figure 1 at backward step {edge.index}: the multiplication by −1 inside σ sends "
+        "z its gradient, upstream gradient times local gradient; the sentence under the "
+        "graph gives the numbers",
+    )
     return files, {
+        "figure1-edge-frame": [edge_part],
         "steps-frames": parts,
         "steps-sentences": [{"markdown": "```text\n" + sentences + "\n```"}],
         "steps-derivation": [{"markdown": to_derivation(graph, "x₁", precision=precision)}],
@@ -468,6 +516,7 @@ def code(precision: int) -> tuple[Files, Snippets]:
 
 GENERATORS = {
     "figure1": figure1,
+    "exercises": exercises,
     "reused_node": reused_node,
     "derivation": derivation,
     "steps": steps,

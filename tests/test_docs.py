@@ -435,3 +435,28 @@ def test_training_page_explains_the_accuracy_dip_with_the_runs_own_numbers(site:
     assert f"sample {wrong}," in text and "from 488 updates on it is 99%" in text
     assert (site / "assets/gradtrace/sample-graph.svg").exists()
     assert "assets/gradtrace/sample-graph.svg" in _page(site, "training")
+
+
+def test_upstream_times_local_on_every_edge_adds_up_to_each_gradient(site: Path) -> None:
+    """The edges table of the Figure 1 page, read as printed: each row's product is its
+    sent-back amount, and each value's rows add up to SPEC §2's gradient."""
+    page = _page(site, "figure1")
+    table = _table_with(page, "upstream × local = sent back")
+    rows = table[1:]
+    sums: dict[str, float] = {}
+    for value, _user, cell in rows:
+        m = re.fullmatch(r"\(?(-?[\d.]+)\)? × \(?(-?[\d.]+)\)? = (-?[\d.]+)", cell)
+        assert m, cell
+        upstream, local, sent = (float(g) for g in m.groups())
+        assert upstream * local == pytest.approx(sent, abs=1e-4), cell
+        sums[value] = sums.get(value, 0.0) + sent
+    spec = {label.split(" = ")[0]: float(grad) for label, _forward, grad in FIGURE1_TRACE}
+    assert set(spec) - {"f"} <= set(sums)
+    for label, grad in spec.items():
+        if label != "f":
+            assert sums[label] == pytest.approx(grad, abs=2e-4), label
+    assert sum(1 for r in rows if r[0] == "w₁") == 2  # used twice: two contributions
+    # The frame of the z edge is on the page, and its sentence gives the same product.
+    frame = (site / "assets/gradtrace/figure1-edge.svg").read_text(encoding="utf-8")
+    assert "(-0.2491) × (-1.0000) = 0.2491" in html.unescape(frame)
+    assert "assets/gradtrace/figure1-edge.svg" in page
