@@ -437,6 +437,51 @@ def test_training_page_explains_the_accuracy_dip_with_the_runs_own_numbers(site:
     assert "assets/gradtrace/sample-graph.svg" in _page(site, "training")
 
 
+def test_every_internal_link_and_anchor_resolves(site: Path) -> None:
+    """Every href in every page points at a file of the site, and every #anchor at an id."""
+    from urllib.parse import unquote, urldefrag, urljoin
+
+    pages = sorted(site.rglob("*.html"))
+    ids = {p: set(re.findall(r'\sid="([^"]+)"', p.read_text(encoding="utf-8"))) for p in pages}
+    broken = []
+    for page in pages:
+        if page.name == "404.html":
+            continue  # linked from the site's root wherever it is served (below)
+        url = "http://site/" + page.relative_to(site).as_posix()
+        for href in re.findall(r'\shref="([^"]*)"', page.read_text(encoding="utf-8")):
+            href = html.unescape(href)
+            if href.startswith(("http:", "https:", "mailto:", "data:", "javascript:")):
+                continue
+            target, anchor = urldefrag(urljoin(url, href))
+            path = site / unquote(target.removeprefix("http://site/"))
+            if path.is_dir():
+                path = path / "index.html"
+            missing_anchor = anchor and path.suffix == ".html" and anchor not in ids.get(path, ())
+            if not path.exists() or missing_anchor:
+                broken.append((page.relative_to(site).as_posix(), href))
+    assert broken == []
+
+
+def test_site_url_gives_a_sitemap_and_a_404_page_that_works_under_a_sub_path(site: Path) -> None:
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert sitemap.count("<loc>https://example.org/gradtrace/") >= 10
+    page = (site / "404.html").read_text(encoding="utf-8")
+    assets = re.findall(r'(?:href|src)="(/[^"]+)"', page)
+    assert assets and all(a.startswith("/gradtrace/") for a in assets)
+    for asset in assets:  # each resolves inside the site once the sub-path is stripped
+        assert (site / asset.removeprefix("/gradtrace/").split("#")[0]).exists(), asset
+
+
+def test_search_excerpts_hold_each_formula_once_and_no_tex(site: Path) -> None:
+    import json
+
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    text = " ".join(
+        doc["text"] for doc in index["docs"] if doc["location"].startswith("derivation")
+    )
+    assert "\\frac" not in text and "\\sigma" not in text and "\\boxed" not in text
+
+
 def test_upstream_times_local_on_every_edge_adds_up_to_each_gradient(site: Path) -> None:
     """The edges table of the Figure 1 page, read as printed: each row's product is its
     sent-back amount, and each value's rows add up to SPEC §2's gradient."""
