@@ -5,8 +5,9 @@ re-imports a module, so code run inside it would keep drawing yesterday's
 figures after the engine (or a module a block imports) is edited; and a block
 that monkeypatches `Value.tanh` would change every block after it. So each
 gradtrace block, and this site's own generated content, runs in a process of
-its own, started for that one request and ended after it (~0.15 s of CPU:
-Python, gradtrace and Graphviz), and its result is cached (`cache.py`).
+its own, started for that one request and ended after it (0.2-0.3 s of CPU
+for a small block: Python, gradtrace and two Graphviz runs), and its result is
+cached (`cache.py`).
 
 The protocol is one JSON request on the child's standard input and one JSON
 reply on its standard output. While the handler runs, the child's standard
