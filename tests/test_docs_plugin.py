@@ -14,7 +14,7 @@ import markdown
 import pytest
 
 from gradtrace.mathml import MathError, to_mathml
-from gradtrace.mkdocs.fence import FenceError, run_block
+from gradtrace.mkdocs.fence import FenceError, check_options, run_block
 from gradtrace.mkdocs.markdown import MathExtension, scan_fences
 
 # -- reading fences -------------------------------------------------------------------
@@ -167,6 +167,78 @@ def test_block_errors(code: str, options: dict[str, str], message: str, line: in
     with pytest.raises(FenceError, match=message) as caught:
         run_block(code, options, 4)
     assert caught.value.line == line
+
+
+NEURON = 'from gradtrace import Value\na = Value(2.0, "a")\nb = Value(-3.0, "b")\nc = a * b + a\n'
+
+
+def test_block_takes_the_shared_options_as_the_exporters_do() -> None:
+    """number, precision, highlight, title, wrap, theme and show_grad: a block's figure and
+    table are what the exporters draw with the same keyword arguments."""
+    from gradtrace.capture import capture_code
+    from gradtrace.export.render import to_svg
+    from gradtrace.export.table import to_markdown
+
+    given = {
+        "number": "scientific",
+        "precision": "2",
+        "highlight": "b",
+        "title": "A product",
+        "wrap": "3",
+        "rankdir": "tb",
+        "table": "table",
+    }
+    result = run_block(NEURON, given, 4)
+    graph = capture_code(NEURON, filename="<x>").graph
+    look = {"number": "scientific", "precision": 2, "highlight": "b", "title": "A product"}
+    look.update(wrap=3, rankdir="TB")
+    assert _svg_text(result) == to_svg(graph, theme="light", **look)
+    parts = result["parts"]
+    assert isinstance(parts, list)
+    assert parts[1]["markdown"] == to_markdown(graph, precision=2, number="scientific")
+    assert "| a | input | 2.00e+00 | -2.00e+00 |" in parts[1]["markdown"]
+
+    # A theme is used for both palettes; grad=false and show_grad=false draw no gradients.
+    for name in ("grad", "show_grad"):
+        plain = run_block(NEURON, {"theme": "print", name: "false"}, 4)["files"]
+        assert isinstance(plain, dict)
+        light, dark = plain.values()
+        assert light == dark == to_svg(graph, theme="print", show_grad=False, precision=4)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"precision": "99"}, "precision must be a whole number from 0 to 15, got 99"),
+        ({"number": "round"}, "number must be one of fixed, significant, scientific"),
+        ({"rankdir": "up"}, "rankdir must be one of LR, TB, RL, BT"),
+        ({"wrap": "-1"}, "wrap must be a whole number ≥ 0"),
+        ({"show_grad": "maybe"}, "show_grad must be true or false"),
+        ({"theme": "neon"}, "theme must be one of light, print, dark"),
+        ({"max_nodes": "0"}, "max_nodes must be a whole number ≥ 1"),
+        ({"grad": "false", "show_grad": "false"}, "same option"),
+        ({"title": "title"}, "title needs a value"),
+        ({"dpi": "300"}, "dpi: a block draws SVG"),
+        ({"timeout": "5"}, "the plugin's timeout option"),
+    ],
+)
+def test_shared_options_fail_in_a_block_as_in_gradtrace_options(
+    options: dict[str, str], message: str
+) -> None:
+    from gradtrace import options as shared
+
+    with pytest.raises(FenceError, match=re.escape(message)):
+        check_options(options, 4)
+    ((key, text),) = list(options.items())[:1]
+    if (
+        len(options) == 1
+        and key in shared.OPTIONS
+        and key not in ("dpi", "timeout")
+        and text != key
+    ):
+        with pytest.raises(shared.OptionError) as caught:  # the options module's own words
+            shared.parse(key, text)
+        assert message in str(caught.value)
 
 
 def test_block_output_is_byte_identical_across_processes() -> None:
@@ -414,6 +486,40 @@ def test_a_block_importing_a_local_module_is_redrawn_when_the_module_changes(
     assert "gradtrace: 1 results generated, 0 from the cache" in edited.stderr
     svg = _block_svg(page)
     assert "10.0000" in svg and "5.0000" in svg  # y = 5x = 10, dy/dx = 5
+
+
+THEMED_PAGE = """\
+    # Themed
+
+    ```gradtrace theme="house.toml"
+    from gradtrace import Value
+    x = Value(2.0, "x")
+    y = x * 3.0
+    ```
+    """
+
+
+def test_a_block_theme_file_next_to_the_page_is_used_and_followed_by_the_cache(
+    tmp_path: Path,
+) -> None:
+    _make_site(tmp_path, {"lectures/one.md": THEMED_PAGE, "index.md": "# x\n"})
+    house = tmp_path / "docs/lectures/house.toml"
+    house.write_text('value_fill = "#ffe4b5"\n', encoding="utf-8")
+    first = _build(tmp_path)
+    assert first.returncode == 0, first.stderr
+    page = tmp_path / "site/lectures/one/index.html"
+    assert 'fill="#ffe4b5"' in _block_svg(page)
+
+    house.write_text('value_fill = "#b5e4ff"\n', encoding="utf-8")
+    edited = _build(tmp_path)
+    assert "gradtrace: 1 results generated, 0 from the cache" in edited.stderr
+    svg = _block_svg(page)
+    assert 'fill="#b5e4ff"' in svg and "#ffe4b5" not in svg
+
+    house.unlink()
+    missing = _build(tmp_path)
+    assert missing.returncode != 0
+    assert "lectures/one.md:3: the gradtrace block failed: theme file" in missing.stderr
 
 
 def _block_svg(page: Path) -> str:

@@ -12,11 +12,21 @@ yes/no options, `key="value"` for the others (`key=value` is accepted too):
 | `all_roots` | no | draw every value no other was computed from |
 | `table` | no | add the forward/backward trace table |
 | `widget` | no | add the live demo (sliders for the inputs) |
-| `grad` | yes | show gradients (runs `backward()` if the block did not) |
-| `rankdir` | `LR` | `LR` (left to right) or `TB` (top to bottom) |
-| `precision` | site's | decimals shown |
-| `collapse` | none | scope names to fold into one node, comma-separated |
 | `caption` | none | a caption under the figure |
+| `grad` (or `show_grad`) | yes | show gradients (runs `backward()` if the block did not) |
+| `precision` | site's | digits shown |
+| `number` | `fixed` | `fixed`, `significant` or `scientific` |
+| `rankdir` | `LR` | `LR` (left to right), `TB`, `RL` or `BT` |
+| `theme` | both palettes | `light`, `print`, `dark` or a `.toml` file (next to the page) for both |
+| `collapse` | none | scope names to fold into one node, comma-separated |
+| `title` | none | a title drawn above the graph |
+| `highlight` | none | a value's name: it and its paths to the output in bold |
+| `wrap` | auto | operations per row of a long figure (0: never wrap) |
+| `max_nodes`, `max_edges` | gradtrace's | refuse larger drawings |
+
+The first five are the block's own; the others are `gradtrace.options`, parsed
+and checked there, so they mean what `gradtrace export`'s flags of the same
+names mean and fail with the same message.
 
 The code runs in a fresh Python process (`python -m gradtrace.mkdocs.fence`,
 see `isolated.py`) through `gradtrace.capture`, the same path as `gradtrace
@@ -33,23 +43,54 @@ import hashlib
 import html
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from gradtrace.errors import GradtraceError
 
-__all__ = ["OPTIONS", "FenceError", "check_options", "figure_part", "run_block", "to_html"]
+__all__ = [
+    "BLOCK_OPTIONS",
+    "OPTIONS",
+    "SHARED_OPTIONS",
+    "FenceError",
+    "check_options",
+    "figure_part",
+    "run_block",
+    "to_html",
+]
 
-#: Every option a block accepts, with its default.
-OPTIONS: dict[str, str] = {
+#: The block's own options, with their defaults.
+BLOCK_OPTIONS: dict[str, str] = {
     "root": "",
     "all_roots": "false",
     "table": "false",
     "widget": "false",
-    "grad": "true",
-    "rankdir": "LR",
-    "precision": "",
-    "collapse": "",
     "caption": "",
+}
+
+#: The options of `gradtrace.options` a block takes (`grad` is `show_grad`'s short name).
+SHARED_OPTIONS = (
+    "precision",
+    "number",
+    "show_grad",
+    "rankdir",
+    "theme",
+    "collapse",
+    "title",
+    "highlight",
+    "wrap",
+    "max_nodes",
+    "max_edges",
+)
+
+#: Every option a block accepts.
+OPTIONS = (*BLOCK_OPTIONS, "grad", *SHARED_OPTIONS)
+
+#: Shared options that mean nothing for a block, and why.
+_NOT_FOR_BLOCKS = {
+    "dpi": "a block draws SVG, which has no resolution",
+    "scale": "a block draws SVG, which scales to the column",
+    "timeout": "a block's time limit is the plugin's timeout option in mkdocs.yml",
 }
 
 #: The module a block runs in (`python -m`, see `isolated.py`).
@@ -78,7 +119,9 @@ class FenceError(GradtraceError):
 # -- the child process ------------------------------------------------------------------------
 
 
-def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, Any]:
+def run_block(
+    code: str, options: dict[str, str], precision: int, folder: Path | None = None
+) -> dict[str, Any]:
     """Execute a block and return its output parts and the files they refer to.
 
     The block goes through `gradtrace.capture`, exactly as `gradtrace export` runs
@@ -92,7 +135,11 @@ def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, A
     Raises:
         FenceError: Bad options, an exception in the code, or nothing to draw.
     """
-    opts = check_options(options, precision)
+    opts = check_options(options, precision, folder)
+    if "theme" in options and options["theme"].endswith(".toml") and folder is not None:
+        from gradtrace.mkdocs import isolated
+
+        isolated.depends_on(folder / options["theme"])  # an edit to it redraws the block
     from gradtrace.capture import CaptureError, capture_code
 
     try:
@@ -101,7 +148,7 @@ def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, A
             filename=_FILENAME,
             root=opts["root"] or None,
             all_roots=opts["all_roots"],
-            backward=opts["grad"],
+            backward=opts["show_grad"],
             stdin=False,
         )
     except CaptureError as error:
@@ -109,38 +156,39 @@ def run_block(code: str, options: dict[str, str], precision: int) -> dict[str, A
         message = message.replace(_FILENAME, "the block")
         raise FenceError(message, error.line) from None
     graph = captured.graph
-    dot_options: dict[str, Any] = {
-        "precision": opts["precision"],
-        "show_grad": opts["grad"],
-        "rankdir": opts["rankdir"],
-    }
-    if opts["collapse"]:
+    look = {k: opts[k] for k in SHARED_OPTIONS if k in opts and k != "theme"}
+    if look.get("collapse"):
         scopes = {name for node in graph for name in node.scope}
-        for name in opts["collapse"]:
+        for name in look["collapse"]:
             if name not in scopes:
                 known = ", ".join(sorted(scopes)) or "none"
                 raise FenceError(
                     f"collapse={name!r}: the graph has no such scope (its scopes: {known})"
                 )
-        dot_options["collapse"] = tuple(opts["collapse"])
     digest = hashlib.sha256(code.encode() + repr(sorted(options.items())).encode()).hexdigest()
     from gradtrace.export.render import to_svg
 
     stem = f"{ASSETS}/block-{digest[:12]}"
-    files = {
-        f"{stem}.svg": to_svg(graph, theme="light", **dot_options),
-        f"{stem}-dark.svg": to_svg(graph, theme="dark", **dot_options),
-    }
+    # Without a theme option, one drawing per palette; with one, that theme in both.
+    light, dark = (opts["theme"], opts["theme"]) if "theme" in opts else ("light", "dark")
+    files = {f"{stem}.svg": to_svg(graph, theme=light, **look)}
+    files[f"{stem}-dark.svg"] = (
+        files[f"{stem}.svg"] if dark is light else to_svg(graph, theme=dark, **look)
+    )
     alt = "Computational graph of " + ", ".join(captured.roots)
     parts: list[Part] = [figure_part(stem, files[f"{stem}.svg"], alt, opts["caption"])]
     if opts["table"]:
         from gradtrace.export.table import to_markdown
 
-        parts.append({"markdown": to_markdown(graph, precision=opts["precision"])})
+        table = to_markdown(graph, precision=opts["precision"], number=opts.get("number", "fixed"))
+        parts.append({"markdown": table})
     if opts["widget"]:
         from gradtrace.export.widget import to_html as widget_html
 
-        parts.append({"html": widget_html(graph, standalone=False, precision=opts["precision"])})
+        widget = {k: v for k, v in look.items() if k not in ("title", "wrap")}
+        if "theme" in opts:
+            widget["theme"] = opts["theme"]
+        parts.append({"html": widget_html(graph, standalone=False, **widget)})
     return {"parts": parts, "files": files}
 
 
@@ -159,43 +207,59 @@ def figure_part(stem: str, svg: str, alt: str, caption: str = "", narrow: bool =
 
 def _handle(request: dict[str, Any]) -> dict[str, Any]:
     sys.path.insert(0, request["folder"])  # the page's folder, as `python FILE.py` would
-    return run_block(request["code"], request["options"], request["precision"])
+    folder = Path(request["folder"])
+    return run_block(request["code"], request["options"], request["precision"], folder)
 
 
 # -- options ----------------------------------------------------------------------------------
 
 
-def check_options(options: dict[str, str], precision: int) -> dict[str, Any]:
-    """The block's options, checked and typed (defaults filled in).
+def check_options(
+    options: dict[str, str], precision: int, folder: Path | None = None
+) -> dict[str, Any]:
+    """The block's options, checked and typed.
+
+    The block's own options get their defaults; a shared option is in the result
+    only if the block sets it (`precision` always is: the site's by default).
+    A `theme` file is looked for in `folder` (the page's), as a block's imports are.
 
     Raises:
         FenceError: An unknown option or a value that does not fit it.
     """
+    from gradtrace import options as shared
+
+    for key in options:
+        if key in _NOT_FOR_BLOCKS:
+            raise FenceError(f"{key}: {_NOT_FOR_BLOCKS[key]}")
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise FenceError(f"unknown option {unknown[0]!r}; the options are {', '.join(OPTIONS)}")
-    merged = {**OPTIONS, **options}
-    opts: dict[str, Any] = {}
-    for key in ("table", "widget", "grad", "all_roots"):
+    if "grad" in options and "show_grad" in options:
+        raise FenceError("grad and show_grad are the same option: give one of them")
+    merged = {**BLOCK_OPTIONS, **options}
+    if "grad" in merged:
+        merged["show_grad"] = merged.pop("grad")
+    opts: dict[str, Any] = {"precision": precision}
+    for key in ("table", "widget", "all_roots"):
         opts[key] = _boolean(key, merged[key])
-    rankdir = merged["rankdir"].upper()
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise FenceError(f"rankdir={merged['rankdir']!r} is not one of LR, TB, RL, BT")
-    opts["rankdir"] = rankdir
-    if merged["precision"]:
-        try:
-            opts["precision"] = int(merged["precision"])
-        except ValueError:
-            raise FenceError(
-                f"precision={merged['precision']!r} is not a whole number of decimals"
-            ) from None
-        if not 0 <= opts["precision"] <= 12:
-            raise FenceError(f"precision={opts['precision']} must be between 0 and 12")
-    else:
-        opts["precision"] = precision
     opts["root"] = [n.strip() for n in merged["root"].split(",") if n.strip()]
-    opts["collapse"] = [n.strip() for n in merged["collapse"].split(",") if n.strip()]
     opts["caption"] = merged["caption"]
+    for key in SHARED_OPTIONS:
+        if key not in merged:
+            continue
+        text = merged[key]
+        bare = text == key or (key == "show_grad" and text == "grad")  # superfences: key=key
+        if bare and key != "show_grad":
+            raise FenceError(f'{key} needs a value, e.g. {key}="..."')
+        if key == "show_grad" and bare:
+            text = "true"
+        if key == "theme" and text.endswith(".toml") and folder is not None:
+            text = str(folder / text)
+        try:
+            opts[key] = shared.parse(key, text)
+        except shared.OptionError as error:
+            raise FenceError(str(error)) from None
+    opts.setdefault("show_grad", True)
     return opts
 
 

@@ -17,8 +17,9 @@ POSIX-only: pipes, `communicate` with a timeout, and `kill` work on Windows too.
 
 The child side is `serve(handler)`, for a module run with `python -m` or a
 script; the reply is `{"ok": true, "result": ...}` or `{"ok": false, "error":
-"...", "line": n}`, plus `"deps"`: the files the run imported from its
-working folder (the site's), outside the Python installation and gradtrace.
+"...", "line": n}`, plus `"deps"`: the files the run imported (or named with
+`depends_on`) from its working folder (the site's), outside the Python
+installation and gradtrace.
 """
 
 from __future__ import annotations
@@ -34,9 +35,12 @@ from typing import Any
 
 from gradtrace.errors import GradtraceError
 
-__all__ = ["IsolationError", "run", "serve"]
+__all__ = ["IsolationError", "depends_on", "run", "serve"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+# Files the handler read besides the modules it imported (a theme file, ...), for `deps`.
+_read: list[Path] = []
 
 
 class IsolationError(GradtraceError, RuntimeError):
@@ -116,15 +120,20 @@ def serve(handler: Callable[[dict[str, Any]], Any]) -> None:
     reply_stream.close()
 
 
+def depends_on(path: Path) -> None:
+    """In the child: the result depends on this file too (the cache then watches it)."""
+    _read.append(Path(path))
+
+
 def imported_files(root: Path) -> list[str]:
     """The files of imported modules under `root`, outside Python's installation and gradtrace."""
     root = root.resolve()
     outside = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     outside.add(_PACKAGE_DIR)
     found = set()
-    for module in list(sys.modules.values()):
-        name = getattr(module, "__file__", None)
-        if not isinstance(name, str):
+    names = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
+    for name in [*names, *_read]:
+        if not isinstance(name, str | Path):
             continue
         path = Path(name).resolve()
         if root in path.parents and not any(o == path or o in path.parents for o in outside):

@@ -30,6 +30,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 import gradtrace
+from gradtrace import options as shared_options
 from gradtrace.mkdocs import isolated
 from gradtrace.mkdocs.cache import Cache, source_hash
 from gradtrace.mkdocs.fence import ASSETS, FENCE_MODULE, FenceError, check_options, to_html
@@ -72,9 +73,10 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
     # -- configuration --------------------------------------------------------------------------
 
     def on_config(self, config: Any) -> Any:
-        precision = self.config.precision
-        if not 0 <= precision <= 12:
-            raise PluginError(f"gradtrace: precision={precision} must be between 0 and 12")
+        try:
+            shared_options.check("precision", self.config.precision)
+        except shared_options.OptionError as error:
+            raise PluginError(f"gradtrace: {error}") from None
         self.root = Path(config.config_file_path or ".").resolve().parent
         cache_dir = (self.root / self.config.cache_dir).resolve()
         docs_dir = Path(config.docs_dir).resolve()
@@ -193,12 +195,12 @@ class GradtracePlugin(BasePlugin[GradtraceConfig]):  # type: ignore[no-untyped-c
     ) -> str:
         """superfences' formatter for a `gradtrace` block: its HTML, or an error box."""
         start = self._claim(source)
+        folder = Path(self.page.file.abs_src_path).parent
         try:
-            check_options(options, self.config.precision)
+            check_options(options, self.config.precision, folder)
         except FenceError as error:
             reply: dict[str, Any] = {"ok": False, "error": str(error), "line": None}
         else:
-            folder = Path(self.page.file.abs_src_path).parent
             request = {
                 "code": source,
                 "options": options,
