@@ -206,6 +206,16 @@ def test_block_takes_the_shared_options_as_the_exporters_do() -> None:
         assert light == dark == to_svg(graph, theme="print", show_grad=False, precision=4)
 
 
+def test_every_shared_option_is_taken_by_blocks_or_refused_with_a_reason() -> None:
+    """A new option in gradtrace.options must be decided on here, not silently unknown."""
+    from gradtrace import options as shared
+    from gradtrace.mkdocs import fence
+
+    taken, refused = set(fence.SHARED_OPTIONS), set(fence._NOT_FOR_BLOCKS)
+    assert taken | refused == set(shared.OPTIONS) and not taken & refused
+    assert not set(fence.BLOCK_OPTIONS) & set(shared.OPTIONS)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
