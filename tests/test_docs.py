@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import re
 import subprocess
 import sys
@@ -268,6 +269,15 @@ def test_demo_nudges_each_value_and_the_change_matches_its_gradient(
         assert len(pairs) == 13
         for grad, nudge in pairs:
             assert abs(float(grad) - float(nudge)) <= 1.5e-4, (x, grad, nudge)
+    # Deep saturation (z = 50), as the page describes it: f(x₁ + h) rounds to f(x₁), so the
+    # nudge reads exactly 0, while the backward pass still finds σ'(50)·w₁ ≈ 9.6e-22.
+    for name in ("w₁", "w₂", "x₁", "x₂"):
+        page.get_by_label(f"{name}, exact value").fill("5")
+    row = page.locator(".gradtrace-widget tr[data-gt-node]:has(th:text-matches('^x₁'))")
+    grad = float(row.locator("[data-gt-grad]").text_content() or "")
+    assert row.locator("[data-gt-nudge]").text_content() == "0.0000"
+    sigma, one_minus_sigma = 1 / (1 + math.exp(-50)), 1 / (1 + math.exp(50))
+    assert grad == pytest.approx(5 * sigma * one_minus_sigma, rel=1e-3, abs=0)
     # The hint "try x₁ = x₂ = 5" is within the sliders' reach.
     for name in ("w₁", "w₂", "x₁", "x₂"):
         slider = page.locator(f".gt-control:has(label:text-is('{name}')) input[type=range]")
