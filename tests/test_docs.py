@@ -262,9 +262,9 @@ def test_demo_nudges_each_value_and_the_change_matches_its_gradient(
     for x in ("0.3", "5"):  # at Figure 1's inputs, then with the sigmoid saturating
         page.get_by_label("x₁, exact value").fill(x)
         pairs = page.eval_on_selector_all(
-            ".gradtrace-widget tr[data-gt-node]",
-            """rows => rows.map(r => [r.querySelector('[data-gt-grad]').textContent,
-                r.querySelector('[data-gt-nudge]').textContent])""",
+            ".gradtrace-widget tr[data-node]",
+            """rows => rows.map(r => [r.querySelector('.gt-grad').textContent,
+                r.querySelector('.gt-nudge').textContent])""",
         )
         assert len(pairs) == 13
         for grad, nudge in pairs:
@@ -273,9 +273,9 @@ def test_demo_nudges_each_value_and_the_change_matches_its_gradient(
     # nudge reads exactly 0, while the backward pass still finds σ'(50)·w₁ ≈ 9.6e-22.
     for name in ("w₁", "w₂", "x₁", "x₂"):
         page.get_by_label(f"{name}, exact value").fill("5")
-    row = page.locator(".gradtrace-widget tr[data-gt-node]:has(th:text-matches('^x₁'))")
-    grad = float(row.locator("[data-gt-grad]").text_content() or "")
-    assert row.locator("[data-gt-nudge]").text_content() == "0.0000"
+    row = page.locator(".gradtrace-widget tr[data-node]:has(th:text-matches('^x₁'))")
+    grad = float(row.locator(".gt-grad").text_content() or "")
+    assert row.locator(".gt-nudge").text_content() == "0.0000"
     sigma, one_minus_sigma = 1 / (1 + math.exp(-50)), 1 / (1 + math.exp(50))
     assert grad == pytest.approx(5 * sigma * one_minus_sigma, rel=1e-3, abs=0)
     # The hint "try x₁ = x₂ = 5" is within the sliders' reach.

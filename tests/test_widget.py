@@ -366,3 +366,23 @@ def test_figure_options_reach_the_drawing() -> None:
     assert all(i in drawn for ids in config["svg"]["data"] for i in ids)
     with pytest.raises(GradtraceError, match="theme must be one of light, print, dark"):
         to_html(figure1(), theme="sepia")
+
+
+def test_nudge_adds_a_finite_difference_column_to_the_public_table() -> None:
+    """`nudge=h`: the table is still to_html_table's, plus one header and one empty
+    `td.gt-nudge` per row for the script to fill; without it there is no such column."""
+    graph = trace(figure1())
+    page = to_html(graph, standalone=False, nudge=1e-6)
+    table = re.search(r'<table class="gradtrace-trace">.*?</table>', page, re.S)
+    assert table is not None
+    rows = re.findall(r'<tr data-node="(\d+)">(.*?)</tr>', table.group(0))
+    assert len(rows) == 13 and all(r.endswith('<td class="gt-nudge">—</td>') for _, r in rows)
+    assert "Nudge by h = 0.000001: " in table.group(0)
+    plain = re.sub(
+        r'<td class="gt-nudge">—</td>|<th scope="col" class="gt-nudge">.*?</th>', "", table.group(0)
+    )
+    assert plain + "\n" == to_html_table(graph, output=len(graph) - 1)
+    assert '<td class="gt-nudge">' not in to_html(graph, standalone=False)
+    for bad in (0, -1e-6, math.inf, math.nan, "0.1"):
+        with pytest.raises(GradtraceError, match="nudge must be a positive number"):
+            to_html(graph, standalone=False, nudge=bad)  # type: ignore[arg-type]
