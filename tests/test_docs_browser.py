@@ -47,7 +47,8 @@ def axe_source() -> str:
 _OVERFLOW = """() => {
   const out = [];
   const boxes = document.querySelectorAll(
-    ".gradtrace-pan, .gradtrace-math, .gradtrace-widget .gt-figure, .md-typeset pre > code");
+    ".gradtrace-pan, .gradtrace-math, .gradtrace-widget .gt-figure, "
+    + ".gradtrace-widget .gt-table-wrap, .md-typeset pre > code, .md-typeset__scrollwrap");
   for (const el of boxes) {
     if (!el.getClientRects().length) continue;  // the other palette's copy, or a closed tab
     if (el.scrollWidth - el.clientWidth <= 1) continue;

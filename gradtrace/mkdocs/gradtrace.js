@@ -8,6 +8,7 @@
     ".gradtrace-pan",
     ".gradtrace-math",
     ".gradtrace-widget .gt-figure",
+    ".gradtrace-widget .gt-table-wrap", // the live demo's table, five columns with a nudge
     ".md-typeset pre > code",
     ".md-typeset__scrollwrap", // mkdocs-material's box around a wide table
   ].join(", ");
