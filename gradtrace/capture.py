@@ -187,7 +187,10 @@ def capture_code(
     Args:
         code: The source.
         filename: Its name in tracebacks and messages.
-        root, all_roots, backward, plain_labels: As for `capture_file`.
+        root: As for `capture_file`.
+        all_roots: As for `capture_file`.
+        backward: As for `capture_file`.
+        plain_labels: As for `capture_file`.
         stdin: Let the code read standard input (False: it reads an empty stream,
             so `input()` fails at once instead of waiting).
 

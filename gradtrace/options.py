@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from numbers import Integral, Real
 from pathlib import Path
@@ -326,13 +326,3 @@ def load_theme(path: str | Path) -> Theme:
                 f"#rrggbbaa or one of {', '.join(COLOUR_NAMES)}"
             )
     return replace(THEMES[base], **data)
-
-
-def given(**options: Any) -> dict[str, Any]:
-    """The options that are set (not None), each checked: what a caller passes on."""
-    return {name: check(name, value) for name, value in options.items() if value is not None}
-
-
-def names(options: Iterable[str]) -> list[str]:
-    """Option names that are not options (for "unknown option" messages)."""
-    return [name for name in options if name not in OPTIONS]

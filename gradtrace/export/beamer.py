@@ -46,8 +46,10 @@ def to_beamer(
         pdf: The file name of the frames' PDF (`to_frames(graph, "pdf")` with the same
             options), as LaTeX will look for it.
         passes: `"forward"`, `"backward"` or `"both"`.
-        theme, precision, max_steps, max_nodes: As for `to_frames` (they decide how
-            many steps there are, so give the same ones).
+        theme: As for `to_frames` (it decides how many steps there are: give the same).
+        precision: As for `to_frames` (it decides how many steps there are: give the same).
+        max_steps: As for `to_frames` (it decides how many steps there are: give the same).
+        max_nodes: As for `to_frames` (it decides how many steps there are: give the same).
 
     Returns:
         The `.tex` text.

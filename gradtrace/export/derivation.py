@@ -175,7 +175,8 @@ def to_derivation(
         leaf: The node (by label or id), or a list of them.
         latex: LaTeX (needs amsmath) instead of Markdown.
         precision: Decimals of the numbers.
-        max_paths, max_factors: As for `derive`.
+        max_paths: As for `derive`.
+        max_factors: As for `derive`.
 
     Returns:
         The text: per leaf, the grouped chain of local derivatives, a table of them
