@@ -37,6 +37,8 @@ examples:
   gradtrace export expr.py -o figure.png   one file, format from its suffix
   gradtrace export expr.py --pdf --tex -o build/
   gradtrace export net.py --root loss --collapse σ --theme print --svg
+  gradtrace export mlp.py --png --scale 2 --highlight "x[0]" --title "A 2-3-1 MLP"
+  gradtrace export expr.py --tikz --number significant --precision 3 --theme house.toml
 
 FILE runs like `python FILE.py`. Its module-level Values that feed no other
 are the roots; with several, the one made last is exported (a note names the
