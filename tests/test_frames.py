@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from gradtrace import Value, figure1
-from gradtrace.errors import GraphTooLargeError
+from gradtrace.errors import GradtraceError, GraphTooLargeError
 from gradtrace.export.beamer import to_beamer
 from gradtrace.export.frames import FramesError, to_frames
 from gradtrace.steps import walk
@@ -142,6 +142,16 @@ def test_limits_are_one_line_refusals() -> None:
         to_frames(figure1(), "svg", passes="sideways")
     with pytest.raises(FramesError, match="plain file name"):
         to_beamer(figure1(), pdf="my {file}.pdf")
+
+
+def test_frames_take_a_theme_file_like_figures(tmp_path: Path) -> None:
+    house = tmp_path / "house.toml"
+    house.write_text('base = "print"\nvalue_fill = "#fff4d6"\n')
+    [first, *_] = to_frames(figure1(), "svg", passes="forward", theme=str(house))
+    assert 'fill="#fff4d6"' in first.decode()
+    assert 'fill="#fff4d6"' not in to_frames(figure1(), "svg", passes="forward")[0].decode()
+    with pytest.raises(GradtraceError, match="theme must be one of light, print, dark"):
+        to_frames(figure1(), "svg", theme="sepia")
 
 
 def test_labels_with_specials_nan_and_inf(tmp_path: Path) -> None:

@@ -291,3 +291,24 @@ def test_every_format_has_one_entry_the_cli_offers() -> None:
         for suffix in fmt.suffixes:
             assert by_suffix(f"figure{suffix}") is fmt
     assert by_suffix("figure.txt") is None
+
+
+def test_cli_steps_take_a_theme_file_and_say_what_they_ignore(
+    lecture: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    theme = lecture.parent / "house.toml"
+    theme.write_text('value_fill = "#fff4d6"\n')
+    argv = [
+        "export",
+        str(lecture),
+        "--steps",
+        "svg",
+        "--theme",
+        str(theme),
+        "--number",
+        "scientific",
+    ]
+    assert main(argv) == 0
+    first = sorted(lecture.parent.glob("neuron-step-*.svg"))[0]
+    assert 'fill="#fff4d6"' in first.read_text()
+    assert "--number changes nothing in --steps/--derivation" in capsys.readouterr().err

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     _check_scopes(graph, args.collapse)
 
     given = _given(args)
-    _note_unused(given, formats)
+    _note_unused(given, formats, stepwise=bool(args.steps or args.derivation))
     if any(FORMATS[f].graphviz for f in formats):
         _check_size(graph, given)
     from gradtrace.export.render import DEFAULT_TIMEOUT
@@ -133,16 +133,20 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     return {name: value for name, value in given.items() if value is not None}
 
 
-def _note_unused(given: dict[str, Any], formats: list[str]) -> None:
-    """Say so when an option changes none of the formats asked for (`--dpi` with `--svg`)."""
-    if not formats:
-        return
-    used = set().union(*(FORMATS[f].takes() for f in formats))
+#: The options `--steps` and `--derivation` use (see `gradtrace.cli.stepwise`).
+_STEPWISE = frozenset({"theme", "precision", "max_nodes"})
+
+
+def _note_unused(given: dict[str, Any], formats: list[str], *, stepwise: bool) -> None:
+    """Say so when an option changes nothing that is written (`--dpi` with `--svg`)."""
+    used = set().union(*(FORMATS[f].takes() for f in formats), _STEPWISE if stepwise else ())
+    written = [f"--{f}" for f in formats] + (["--steps/--derivation"] if stepwise else [])
     for name in given:
         if name not in used:
             flag = "--" + name.replace("_", "-")
-            which = " ".join(f"--{f}" for f in formats)
-            print(f"gradtrace: note: {flag} changes nothing in {which}", file=sys.stderr)
+            print(
+                f"gradtrace: note: {flag} changes nothing in {' '.join(written)}", file=sys.stderr
+            )
 
 
 def _check_size(graph: Graph, given: dict[str, Any]) -> None:

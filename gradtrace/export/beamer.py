@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gradtrace.export.dot import Theme
 from gradtrace.export.frames import DEFAULT_MAX_STEPS, FramesError, prepare
 from gradtrace.export.render import DEFAULT_MAX_NODES
 from gradtrace.notation import Naming, latex_label
@@ -34,7 +35,7 @@ def to_beamer(
     *,
     pdf: str = "steps.pdf",
     passes: str = "both",
-    theme: str = "light",
+    theme: str | Theme = "light",
     precision: int = 4,
     max_steps: int | None = DEFAULT_MAX_STEPS,
     max_nodes: int | None = DEFAULT_MAX_NODES,

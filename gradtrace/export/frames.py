@@ -30,11 +30,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gradtrace import options
 from gradtrace.errors import GradtraceError, GraphTooLargeError
 from gradtrace.export.dot import FONT, THEMES, Theme, html, to_dot
 from gradtrace.export.render import DEFAULT_MAX_NODES, _run_dot, clean_pdf, clean_svg
 from gradtrace.graph import Graph, as_graph
 from gradtrace.notation import format_number
+from gradtrace.options import check_precision
 from gradtrace.steps import Step, Walk, walk
 
 __all__ = ["DEFAULT_MAX_STEPS", "FORMATS", "FramesError", "to_frames"]
@@ -65,7 +67,7 @@ def to_frames(
     fmt: str = "svg",
     *,
     passes: str = "both",
-    theme: str = "light",
+    theme: str | Theme = "light",
     precision: int = 4,
     max_steps: int | None = DEFAULT_MAX_STEPS,
     max_nodes: int | None = DEFAULT_MAX_NODES,
@@ -77,7 +79,8 @@ def to_frames(
         fmt: `"svg"`, `"png"` (one file per frame), `"pdf"` (one page per frame) or
             `"gif"` (animated).
         passes: `"forward"`, `"backward"` or `"both"` (forward, then backward).
-        theme: `"light"`, `"print"` or `"dark"`, as for figures.
+        theme: `"light"`, `"print"`, `"dark"`, a `Theme` or a `.toml` theme file, as
+            for figures.
         precision: Decimals of the numbers shown.
         max_steps: Refuse to make more frames than this (None: no limit).
         max_nodes: Refuse graphs with more values than this (None: no limit).
@@ -256,7 +259,7 @@ def _states(w: Walk, steps: Sequence[Step]) -> list[_State]:
 def prepare(
     graph_or_root: Any,
     passes: str,
-    theme: str,
+    theme: str | Theme,
     precision: int,
     max_steps: int | None,
     max_nodes: int | None,
@@ -267,8 +270,8 @@ def prepare(
         raise GraphTooLargeError(len(graph), max_nodes)
     if passes not in ("forward", "backward", "both"):
         raise FramesError(f"unknown pass {passes!r}; use 'forward', 'backward' or 'both'")
-    if theme not in THEMES:
-        raise FramesError(f"unknown theme {theme!r}; use one of {', '.join(map(repr, THEMES))}")
+    theme = options.check("theme", theme)  # a name, a Theme or a .toml file, as for figures
+    precision = check_precision(precision)
     steps_walk = walk(graph)
     steps = steps_walk.steps(passes)
     if max_steps is not None and len(steps) > max_steps:
@@ -280,7 +283,8 @@ def prepare(
     if not steps:
         raise FramesError(f"the graph has no {passes} steps to draw; export --svg instead")
     layout = json.loads(_run_dot(to_dot(graph, theme=theme, precision=precision), "json"))
-    return Film(graph, steps, steps_walk, THEMES[theme], precision, layout)
+    colours = theme if isinstance(theme, Theme) else THEMES[theme]
+    return Film(graph, steps, steps_walk, colours, precision, layout)
 
 
 def _measure(captions: Sequence[str]) -> list[tuple[float, float]]:
