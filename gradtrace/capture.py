@@ -56,6 +56,7 @@ from typing import Any
 
 from gradtrace.errors import GradtraceError
 from gradtrace.graph import Graph, check_values, trace
+from gradtrace.notation import pretty_name
 
 __all__ = [
     "Capture",
@@ -237,33 +238,7 @@ def is_value(obj: object) -> bool:
     )
 
 
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPERSCRIPTS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
-
-
-def pretty_name(name: str) -> str:
-    """A variable name as a label: digits right after a letter become subscripts.
-
-    Example:
-        >>> [pretty_name(n) for n in ("w1", "x_2", "w1x1", "loss", "h12", "xs[0]", "W1[2]")]
-        ['w₁', 'x₂', 'w₁x₁', 'loss', 'h₁₂', 'xs[0]', 'W₁[2]']
-    """
-    out: list[str] = []
-    i, n = 0, len(name)
-    while i < n:
-        ch = name[i]
-        after_letter = i > 0 and name[i - 1].isalpha()
-        if after_letter and (ch.isdigit() or (ch == "_" and name[i + 1 : i + 2].isdigit())):
-            j = i + 1 if ch == "_" else i
-            k = j
-            while k < n and name[k].isdigit():
-                k += 1
-            out.append(name[j:k].translate(_SUBSCRIPTS))
-            i = k
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
 
 
 # -- recording bindings ---------------------------------------------------------------------

@@ -61,6 +61,7 @@ __all__ = [
     "latex_number",
     "op_symbol",
     "plain_text",
+    "pretty_name",
     "reference_name",
     "superscript",
 ]
@@ -303,6 +304,31 @@ def reference_name(label: str) -> str:
     """The name other expressions use for a labelled node: `"G = σ(z)"` → `"G"`."""
     name, sep, _ = label.partition(" = ")
     return name if sep and name else label
+
+
+def pretty_name(name: str) -> str:
+    """A variable name as a label: digits right after a letter become subscripts.
+
+    Example:
+        >>> [pretty_name(n) for n in ("w1", "x_2", "w1x1", "loss", "h12", "xs[0]", "W1[2]")]
+        ['w₁', 'x₂', 'w₁x₁', 'loss', 'h₁₂', 'xs[0]', 'W₁[2]']
+    """
+    out: list[str] = []
+    i, n = 0, len(name)
+    while i < n:
+        ch = name[i]
+        after_letter = i > 0 and name[i - 1].isalpha()
+        if after_letter and (ch.isdigit() or (ch == "_" and name[i + 1 : i + 2].isdigit())):
+            j = i + 1 if ch == "_" else i
+            k = j
+            while k < n and name[k].isdigit():
+                k += 1
+            out.append(name[j:k].translate(_DIGIT_SUBSCRIPTS))
+            i = k
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def generated_name(node_id: int) -> str:

@@ -34,6 +34,7 @@ from gradtrace.notation import (
     format_constant,
     format_number,
     latex_label,
+    pretty_name,
     superscript,
 )
 from gradtrace.ops import exponent_of, lookup
@@ -371,8 +372,6 @@ def _find(graph: Graph, leaf: str | int) -> int:
         if not 0 <= leaf < len(graph):
             raise DerivationError(f"the graph has no node {leaf} (ids run 0–{len(graph) - 1})")
         return leaf
-    from gradtrace.capture import pretty_name
-
     naming = Naming(graph)
     for wanted in dict.fromkeys((leaf, pretty_name(leaf))):
         for node in graph:

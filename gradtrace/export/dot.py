@@ -59,6 +59,7 @@ from gradtrace.notation import (
     format_number,
     op_symbol,
     plain_text,
+    pretty_name,
 )
 
 __all__ = [
@@ -349,8 +350,6 @@ def _box_lines(name: str) -> list[str]:
 
 def _highlighted(graph: Graph, name: str) -> set[int]:
     """The value called `name` and every value on a path from it to an output."""
-    from gradtrace.capture import pretty_name
-
     naming = Naming(graph)
     wanted = {name, pretty_name(name)}  # x1 finds x₁, as on the command line
     found = [
