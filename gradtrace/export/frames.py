@@ -36,7 +36,6 @@ from gradtrace.export.dot import FONT, THEMES, Theme, html, to_dot
 from gradtrace.export.render import DEFAULT_MAX_NODES, _run_dot, clean_pdf, clean_svg
 from gradtrace.graph import Graph, as_graph
 from gradtrace.notation import format_number
-from gradtrace.options import check_precision
 from gradtrace.steps import Step, Walk, walk
 
 __all__ = ["DEFAULT_MAX_STEPS", "FORMATS", "FramesError", "to_frames"]
@@ -271,7 +270,6 @@ def prepare(
     if passes not in ("forward", "backward", "both"):
         raise FramesError(f"unknown pass {passes!r}; use 'forward', 'backward' or 'both'")
     theme = options.check("theme", theme)  # a name, a Theme or a .toml file, as for figures
-    precision = check_precision(precision)
     steps_walk = walk(graph)
     steps = steps_walk.steps(passes)
     if max_steps is not None and len(steps) > max_steps:
